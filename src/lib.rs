@@ -1,0 +1,13 @@
+//! redflag: an entity screening engine for export compliance.
+//!
+//! The library does all the work; the `redflag` binary only parses arguments and maps errors to
+//! exit codes. Data flows one way (see ARCHITECTURE.md):
+//! input -> parties -> normalize -> candidates (index) -> score -> affiliates -> decide -> output.
+
+pub mod error;
+pub mod model;
+pub mod tables;
+pub mod text;
+pub mod watchlist;
+
+pub use error::{Error, Result};

@@ -1,0 +1,3 @@
+//! Text normalization: script folding, tokenization, legal forms and name classes.
+
+pub mod translit;

@@ -1,0 +1,97 @@
+//! Script folding: any text to lowercase ASCII Latin, for comparison (never for display).
+//!
+//! Cyrillic goes through the table in `data/translit.tsv` (the scheme sanctions lists use), every
+//! other script through `any_ascii`, after Unicode NFKD with combining marks removed. This module
+//! does not tokenize or drop punctuation; that is `text::normalize`'s job.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+static CYRILLIC: LazyLock<HashMap<char, &'static str>> = LazyLock::new(|| {
+    crate::tables::rows(include_str!("../../data/translit.tsv"))
+        .filter_map(|r| {
+            let mut chars = r[0].chars();
+            let c = chars.next()?;
+            Some((c, r.get(1).copied().unwrap_or("")))
+        })
+        .collect()
+});
+
+/// Folds `text` to lowercase ASCII: case folding, diacritics removed, other scripts transliterated.
+/// Punctuation is kept (as its closest ASCII form) so callers can still split on it.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    fold_into(text, &mut out);
+    out
+}
+
+/// As [`fold`], appending to `out`.
+pub fn fold_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        for lc in c.to_lowercase() {
+            if let Some(latin) = CYRILLIC.get(&lc) {
+                out.push_str(latin);
+                continue;
+            }
+            // Decompose so "é" folds to "e" and "ё" to its table entry.
+            for d in lc.nfkd() {
+                if is_combining_mark(d) {
+                    continue;
+                }
+                if d.is_ascii() {
+                    out.push(d.to_ascii_lowercase());
+                } else if let Some(latin) = CYRILLIC.get(&d) {
+                    out.push_str(latin);
+                } else if matches!(d, '\u{2018}' | '\u{2019}' | '\u{02bc}' | '\u{02bb}') {
+                    out.push('\'');
+                } else {
+                    let ascii = any_ascii::any_ascii_char(d);
+                    if ascii.is_empty() && !d.is_alphanumeric() {
+                        // Unknown punctuation or symbol: keep a separator so words do not join.
+                        out.push(' ');
+                    } else {
+                        for a in ascii.chars() {
+                            out.push(a.to_ascii_lowercase());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn cyrillic_uses_the_list_scheme() {
+        assert!(fold("ООО «Серния Инжиниринг»").starts_with("ooo "));
+        assert!(fold("ООО «Серния Инжиниринг»").contains("serniya inzhiniring"));
+        assert_eq!(fold("Робин Трейд"), "robin treyd");
+        assert_eq!(fold("Яблочкова"), "yablochkova");
+        assert_eq!(fold("Щукин"), "shchukin");
+    }
+
+    #[test]
+    fn diacritics_and_case() {
+        assert_eq!(fold("Société Générale"), "societe generale");
+        assert_eq!(fold("ERDOĞAN"), "erdogan");
+        assert_eq!(fold("Vučić"), "vucic");
+    }
+
+    #[test]
+    fn other_scripts_fall_back_to_any_ascii() {
+        assert!(!fold("中国航天科工集团有限公司").is_empty());
+        assert!(fold("中国航天科工集团有限公司").is_ascii());
+        assert!(fold("Κυριάκος").starts_with("kyri"));
+        assert!(fold("محمد").is_ascii());
+    }
+}
