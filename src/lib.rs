@@ -5,6 +5,7 @@
 //! input -> parties -> normalize -> candidates (index) -> score -> affiliates -> decide -> output.
 
 pub mod error;
+pub mod geo;
 pub mod model;
 pub mod tables;
 pub mod text;
