@@ -4,9 +4,16 @@
 //! exit codes. Data flows one way (see ARCHITECTURE.md):
 //! input -> parties -> normalize -> candidates (index) -> score -> affiliates -> decide -> output.
 
+pub mod batch;
 pub mod error;
 pub mod geo;
+pub mod index;
+pub mod input;
 pub mod model;
+pub mod output;
+pub mod policy;
+pub mod score;
+pub mod screen;
 pub mod tables;
 pub mod text;
 pub mod watchlist;

@@ -1,1 +1,26 @@
-fn main() {}
+//! The `redflag` binary: parses arguments, runs one subcommand, maps errors to exit codes.
+//! All the work is in the library; each subcommand is a file under `src/cli/`.
+
+mod cli;
+
+use clap::Parser;
+
+fn main() {
+    let code = match cli::Cli::try_parse() {
+        Ok(args) => match cli::run(args) {
+            Ok(code) => code,
+            Err(e) => cli::report_error(&e),
+        },
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => redflag::error::exit::USAGE,
+            };
+            let _ = e.print();
+            code
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,3 +1,7 @@
-//! Text normalization: script folding, tokenization, legal forms and name classes.
+//! Text normalization: script folding (`translit`) and names to classed tokens (`normalize`).
+//! Address text has its own parser in `address`; this module only knows names.
 
+pub mod normalize;
 pub mod translit;
+
+pub use normalize::{normalize, LegalForm, NormName, Token, TokenClass};

@@ -60,11 +60,20 @@ pub fn fold_into(text: &str, out: &mut String) {
                         for a in ascii.chars() {
                             out.push(a.to_ascii_lowercase());
                         }
+                        // Each Han or Hangul character is a syllable: keep them apart so
+                        // 有限公司 reads as the legal form "you xian gong si".
+                        if is_syllabic(d) {
+                            out.push(' ');
+                        }
                     }
                 }
             }
         }
     }
+}
+
+fn is_syllabic(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF)
 }
 
 #[cfg(test)]

@@ -1,0 +1,112 @@
+//! Command-line interface: argument definitions shared by the subcommands, watchlist loading
+//! from arguments, and the mapping of errors to exit codes. One file per subcommand.
+
+pub mod compare;
+pub mod screen;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use redflag::error::exit;
+use redflag::model::Watchlist;
+use redflag::policy::Policy;
+use redflag::screen::Screener;
+use redflag::watchlist::{self, Format};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "redflag",
+    version,
+    about = "Entity screening for export compliance: clear, review or block, with the evidence"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Screen every counterparty of a shipment CSV (or `-` for stdin).
+    Screen(screen::ScreenArgs),
+    /// Score two names against each other, or every pair of a CSV (`--pairs`).
+    Compare(compare::CompareArgs),
+}
+
+/// Where the watchlists and the policy come from; shared by every command that screens.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ListArgs {
+    /// A watchlist file or OFAC directory (repeatable). `seed` names the built-in seed list.
+    /// Without this option the built-in seed list is used.
+    #[arg(long = "watchlist", value_name = "PATH")]
+    pub watchlists: Vec<PathBuf>,
+    /// Force the watchlist format instead of detecting it: native, ofac, csl, un, ftm, os-simple, eu, uk.
+    #[arg(long, value_name = "FORMAT")]
+    pub watchlist_format: Option<String>,
+    /// Policy file (TOML) with thresholds and rules.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+impl ListArgs {
+    pub fn load_watchlist(&self) -> Result<Watchlist> {
+        let forced = match &self.watchlist_format {
+            Some(f) => Some(Format::parse(f).ok_or_else(|| {
+                redflag::Error::Usage(format!("unknown --watchlist-format `{f}`"))
+            })?),
+            None => None,
+        };
+        if self.watchlists.is_empty() {
+            return Ok(watchlist::seed());
+        }
+        let mut merged = Watchlist::default();
+        for p in &self.watchlists {
+            let s = p.to_string_lossy();
+            if (s == "seed" && !p.exists()) || s == "builtin:seed" {
+                merged.merge(watchlist::seed());
+            } else {
+                merged.merge(watchlist::load(p, forced)?);
+            }
+        }
+        Ok(merged)
+    }
+
+    pub fn load_policy(&self) -> Result<Policy> {
+        Ok(match &self.policy {
+            Some(p) => Policy::load(p)?,
+            None => Policy::default(),
+        })
+    }
+
+    pub fn screener(&self) -> Result<Screener> {
+        Ok(Screener::new(self.load_watchlist()?, self.load_policy()?))
+    }
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Screen(a) => screen::run(a),
+        Command::Compare(a) => compare::run(a),
+    }
+}
+
+/// Prints an error and returns its exit code. A broken pipe (`| head`) is success.
+pub fn report_error(e: &anyhow::Error) -> i32 {
+    for cause in e.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return 0;
+            }
+        }
+        if let Some(redflag::Error::Io { source, .. }) = cause.downcast_ref::<redflag::Error>() {
+            if source.kind() == std::io::ErrorKind::BrokenPipe {
+                return 0;
+            }
+        }
+    }
+    eprintln!("redflag: {e:#}");
+    e.chain()
+        .find_map(|c| c.downcast_ref::<redflag::Error>().map(redflag::Error::exit_code))
+        .unwrap_or(exit::SOFTWARE)
+}

@@ -1,0 +1,133 @@
+//! `redflag screen`: batch screening of a shipment CSV (or stdin) into CSV or JSON lines.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use redflag::batch;
+use redflag::error::{exit, Error};
+use redflag::input::{detect_delimiter, ShipmentReader};
+use redflag::output::{OutputFormat, ResultWriter};
+use redflag::policy::Decision;
+
+use super::ListArgs;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+pub struct ScreenArgs {
+    /// The shipment CSV to screen; `-` reads stdin.
+    pub input: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Write results here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Party columns: ROLE=COLUMN[,ADDRESS_COLUMNS...] (repeatable); replaces header detection.
+    #[arg(long, value_name = "ROLE=COLUMN")]
+    pub party: Vec<String>,
+    /// Field delimiter (detected from the header when not given).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// No summary or progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub lists: ListArgs,
+}
+
+pub fn run(args: ScreenArgs) -> Result<i32> {
+    let started = Instant::now();
+    let screener = args.lists.screener()?;
+    let (name, mut input): (String, Box<dyn Read>) = if args.input == "-" {
+        ("<stdin>".into(), Box::new(std::io::stdin().lock()))
+    } else {
+        let f = File::open(&args.input).map_err(|e| Error::io(&args.input, e))?;
+        (args.input.clone(), Box::new(BufReader::new(f)))
+    };
+    // Peek at the header for the delimiter, then chain it back in front of the rest.
+    let mut head = vec![0u8; 8192];
+    let mut len = 0;
+    while len < head.len() {
+        let n = input.read(&mut head[len..]).map_err(|e| Error::io(&name, e))?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+        if head[..len].contains(&b'\n') {
+            break;
+        }
+    }
+    head.truncate(len);
+    let delimiter = match args.delimiter {
+        Some(c) if c.is_ascii() => c as u8,
+        Some(c) => return Err(Error::Usage(format!("--delimiter `{c}` is not ASCII")).into()),
+        None => detect_delimiter(&head),
+    };
+    let input = std::io::Cursor::new(head).chain(input);
+    let mut reader = ShipmentReader::new(input, delimiter, &args.party, &name)?;
+
+    let out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let format = match args.format {
+        Format::Csv => OutputFormat::Csv,
+        Format::Jsonl => OutputFormat::Jsonl,
+    };
+    let mut writer = ResultWriter::new(out, format, &reader.layout.headers)?;
+
+    let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} rows screened ({per_sec}) {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb
+    });
+    let summary = batch::run(&mut reader, &screener, &mut writer, |rows| {
+        if let Some(pb) = &progress {
+            pb.set_position(rows);
+        }
+    })?;
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    if !args.quiet {
+        let mut e = std::io::stderr().lock();
+        let lists: Vec<String> = screener
+            .watchlist
+            .lists
+            .iter()
+            .map(|l| format!("{} {} ({} entities)", l.name, l.version, l.entity_count))
+            .collect();
+        let by = |m: &std::collections::BTreeMap<&str, u64>| {
+            ["block", "review", "clear", "error"]
+                .iter()
+                .map(|d| format!("{} {d}", m.get(d).copied().unwrap_or(0)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(e, "redflag: screened {} rows, {} parties in {:.2?} against {}", summary.rows, summary.parties, started.elapsed(), lists.join("; "))?;
+        writeln!(e, "  rows:    {}", by(&summary.rows_by_decision))?;
+        writeln!(e, "  parties: {}", by(&summary.parties_by_decision))?;
+        for (entity, n) in &summary.entities_hit {
+            writeln!(e, "  hit {n}x {entity}")?;
+        }
+    }
+    Ok(match summary.worst() {
+        Decision::Clear => exit::CLEAR,
+        Decision::Review => exit::REVIEW,
+        Decision::Block => exit::BLOCK,
+        Decision::Error => exit::DATAERR,
+    })
+}

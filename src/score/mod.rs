@@ -1,0 +1,451 @@
+//! Name-to-name scoring with an explanation.
+//!
+//! Two normalized names are aligned token by token: each pair of tokens (or a run of two or three
+//! tokens against one joined token, for Trade Tools / Tradetools; or a token against the initials of
+//! a run, for CASIC; or an initial against a given name) whose similarity reaches
+//! [`distance::TOKEN_FLOOR`] is a candidate pair, and the best non-overlapping pairs are taken
+//! greedily. The score is the weighted share of aligned evidence: distinctive words weigh more than
+//! generic ones (Bank, Trade), particles and initials; tokens left over on one side only (a missing
+//! middle name, an extra generic word) cost less than tokens left over on both sides, which
+//! contradict each other. Legal forms are compared by family as weak evidence; numbers must agree;
+//! a match on generic words alone is capped below any alert.
+//!
+//! Not here: finding which listed names to compare (`index`), or what a score means for a
+//! decision (`policy`).
+
+pub mod distance;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::model::EntityKind;
+use crate::text::{normalize, NormName, TokenClass};
+use distance::{token_similarity, TOKEN_FLOOR};
+
+/// How an aligned pair was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PairKind {
+    Exact,
+    Fuzzy,
+    /// A run of tokens on one side joined into one token on the other.
+    Joined,
+    /// A token on one side is the initials of a run on the other.
+    Acronym,
+    /// An initial on one side, a name starting with it on the other.
+    Initial,
+}
+
+/// Two aligned spans: the party's tokens and the listed name's tokens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlignedPair {
+    pub query: String,
+    pub candidate: String,
+    pub similarity: f32,
+    pub kind: PairKind,
+}
+
+/// The score of one name against another and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct NameMatch {
+    pub score: f32,
+    pub pairs: Vec<AlignedPair>,
+    pub unmatched_query: Vec<String>,
+    pub unmatched_candidate: Vec<String>,
+    /// What raised or lowered the score beyond the alignment.
+    pub notes: Vec<String>,
+}
+
+impl fmt::Display for NameMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pairs: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|p| {
+                if p.kind == PairKind::Exact {
+                    p.query.clone()
+                } else {
+                    format!(
+                        "{}~{} ({:?} {:.2})",
+                        p.query,
+                        p.candidate,
+                        p.kind,
+                        p.similarity
+                    )
+                    .to_lowercase()
+                }
+            })
+            .collect();
+        write!(f, "aligned [{}]", pairs.join(", "))?;
+        if !self.unmatched_query.is_empty() {
+            write!(f, "; only in party [{}]", self.unmatched_query.join(" "))?;
+        }
+        if !self.unmatched_candidate.is_empty() {
+            write!(f, "; only in listed name [{}]", self.unmatched_candidate.join(" "))?;
+        }
+        for n in &self.notes {
+            write!(f, "; {n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Scoring weights. The defaults are calibrated on labelled name pairs (see BENCHMARKS.md).
+#[derive(Debug, Clone, Copy)]
+pub struct Weights {
+    pub word: f32,
+    pub short_word: f32,
+    pub generic: f32,
+    pub particle: f32,
+    pub number: f32,
+    pub initial: f32,
+    pub patronymic: f32,
+    /// Cost factor of a token present on one side only, for persons and for others.
+    pub missing_person: f32,
+    pub missing_other: f32,
+    /// Cost factor of tokens left over on both sides (they contradict each other).
+    pub conflict: f32,
+    /// Subtracted when both names have legal forms of different families (AG vs GmbH).
+    pub legal_form_conflict: f32,
+    /// The score cap when only generic words, particles or initials agree.
+    pub generic_only_cap: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            word: 1.0,
+            short_word: 0.6,
+            generic: 0.35,
+            particle: 0.3,
+            number: 1.0,
+            initial: 0.4,
+            patronymic: 0.6,
+            missing_person: 0.35,
+            missing_other: 0.5,
+            conflict: 1.0,
+            legal_form_conflict: 0.12,
+            generic_only_cap: 0.5,
+        }
+    }
+}
+
+/// Compares two names as written (both normalized as `kind`).
+pub fn compare_names(a: &str, b: &str, kind: EntityKind) -> NameMatch {
+    compare(&normalize(a, kind), &normalize(b, kind), kind)
+}
+
+/// Compares a party's normalized name (`query`) with a listed one (`candidate`).
+pub fn compare(query: &NormName, candidate: &NormName, kind: EntityKind) -> NameMatch {
+    Scorer::new(Weights::default()).compare(query, candidate, kind)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    q: (usize, usize),
+    c: (usize, usize),
+    sim: f32,
+    kind: PairKind,
+}
+
+pub struct Scorer {
+    pub weights: Weights,
+}
+
+impl Scorer {
+    pub fn new(weights: Weights) -> Self {
+        Scorer { weights }
+    }
+
+    fn weight(&self, text: &str, class: TokenClass) -> f32 {
+        let w = &self.weights;
+        match class {
+            TokenClass::Word if text.len() <= 2 => w.short_word,
+            TokenClass::Word => w.word,
+            TokenClass::Generic => w.generic,
+            TokenClass::Particle => w.particle,
+            TokenClass::Number => w.number,
+            TokenClass::Initial => w.initial,
+            TokenClass::Patronymic => w.patronymic,
+        }
+    }
+
+    pub fn compare(&self, q: &NormName, c: &NormName, kind: EntityKind) -> NameMatch {
+        if q.tokens.is_empty() || c.tokens.is_empty() {
+            return NameMatch::default();
+        }
+        let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
+        let mut cands = candidate_pairs(q, c, person_rules);
+        // Best first; on ties prefer single tokens over runs, then earlier positions.
+        cands.sort_by(|a, b| {
+            b.sim
+                .total_cmp(&a.sim)
+                .then((a.q.1 - a.q.0 + a.c.1 - a.c.0).cmp(&(b.q.1 - b.q.0 + b.c.1 - b.c.0)))
+                .then(a.q.0.cmp(&b.q.0))
+                .then(a.c.0.cmp(&b.c.0))
+        });
+        let mut q_used = vec![false; q.tokens.len()];
+        let mut c_used = vec![false; c.tokens.len()];
+        let mut chosen: Vec<Candidate> = Vec::new();
+        for cand in cands {
+            if q_used[cand.q.0..cand.q.1].iter().any(|&u| u)
+                || c_used[cand.c.0..cand.c.1].iter().any(|&u| u)
+            {
+                continue;
+            }
+            q_used[cand.q.0..cand.q.1].iter_mut().for_each(|u| *u = true);
+            c_used[cand.c.0..cand.c.1].iter_mut().for_each(|u| *u = true);
+            chosen.push(cand);
+        }
+        chosen.sort_by_key(|p| p.q.0);
+
+        let wq = |i: usize| self.weight(&q.tokens[i].text, q.tokens[i].class);
+        let wc = |j: usize| self.weight(&c.tokens[j].text, c.tokens[j].class);
+        let mut num = 0.0;
+        let mut matched = 0.0;
+        let mut distinctive_pair = false;
+        let mut pairs = Vec::with_capacity(chosen.len());
+        for p in &chosen {
+            let w: f32 = (p.q.0..p.q.1).map(wq).sum::<f32>() + (p.c.0..p.c.1).map(wc).sum::<f32>();
+            num += p.sim * w;
+            matched += w;
+            let strong = |class: TokenClass| {
+                matches!(
+                    class,
+                    TokenClass::Word | TokenClass::Number | TokenClass::Patronymic
+                )
+            };
+            if p.kind != PairKind::Initial
+                && ((p.q.0..p.q.1).any(|i| strong(q.tokens[i].class))
+                    || (p.c.0..p.c.1).any(|j| strong(c.tokens[j].class)))
+            {
+                distinctive_pair = true;
+            }
+            pairs.push(AlignedPair {
+                query: span_text(q, p.q),
+                candidate: span_text(c, p.c),
+                similarity: p.sim,
+                kind: p.kind,
+            });
+        }
+        let left_q: Vec<usize> = (0..q.tokens.len()).filter(|&i| !q_used[i]).collect();
+        let left_c: Vec<usize> = (0..c.tokens.len()).filter(|&j| !c_used[j]).collect();
+        let weight_q: f32 = left_q.iter().map(|&i| wq(i)).sum();
+        let weight_c: f32 = left_c.iter().map(|&j| wc(j)).sum();
+        let w = &self.weights;
+        let conflict = weight_q.min(weight_c);
+        let missing = (weight_q - weight_c).abs();
+        let missing_factor = if person_rules {
+            w.missing_person
+        } else {
+            w.missing_other
+        };
+        let mut notes = Vec::new();
+        let mut score = if matched > 0.0 {
+            num / (matched + 2.0 * w.conflict * conflict + missing_factor * missing)
+        } else {
+            0.0
+        };
+
+        // Numbers must agree: a number on one side that the other side does not have.
+        let unmatched_number = left_q
+            .iter()
+            .any(|&i| q.tokens[i].class == TokenClass::Number)
+            || left_c
+                .iter()
+                .any(|&j| c.tokens[j].class == TokenClass::Number);
+        if unmatched_number && score > 0.0 {
+            score *= 0.85;
+            notes.push("numbers differ".to_string());
+        }
+
+        let distinctive_left = left_q
+            .iter()
+            .any(|&i| q.tokens[i].class == TokenClass::Word)
+            || left_c
+                .iter()
+                .any(|&j| c.tokens[j].class == TokenClass::Word);
+        if !distinctive_pair && distinctive_left && score > w.generic_only_cap {
+            score = w.generic_only_cap;
+            notes.push("only generic words agree".to_string());
+        }
+
+        if let Some(note) = legal_form_conflict(q, c) {
+            score -= w.legal_form_conflict;
+            notes.push(note);
+        } else if !q.legal_forms.is_empty() && !c.legal_forms.is_empty() {
+            notes.push(format!(
+                "legal form {} ~ {}",
+                q.legal_forms[0].canonical, c.legal_forms[0].canonical
+            ));
+        }
+
+        // The same letters with different spacing or legal-form split (SiemensAG / Siemens AG).
+        if score < 0.97 && joined(&q.acronym_source) == joined(&c.acronym_source) {
+            score = 0.97;
+            notes.push("same letters, different spacing".to_string());
+        }
+
+        NameMatch {
+            score: score.clamp(0.0, 1.0),
+            pairs,
+            unmatched_query: left_q.iter().map(|&i| q.tokens[i].text.clone()).collect(),
+            unmatched_candidate: left_c.iter().map(|&j| c.tokens[j].text.clone()).collect(),
+            notes,
+        }
+    }
+}
+
+fn joined(words: &[String]) -> String {
+    words.concat()
+}
+
+fn span_text(n: &NormName, span: (usize, usize)) -> String {
+    n.tokens[span.0..span.1]
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn legal_form_conflict(q: &NormName, c: &NormName) -> Option<String> {
+    if q.legal_forms.is_empty() || c.legal_forms.is_empty() {
+        return None;
+    }
+    let compatible = q.legal_forms.iter().any(|a| {
+        c.legal_forms
+            .iter()
+            .any(|b| a.family == b.family || a.family == "any" || b.family == "any")
+    });
+    (!compatible).then(|| {
+        format!(
+            "legal forms differ ({} vs {})",
+            q.legal_forms[0].canonical, c.legal_forms[0].canonical
+        )
+    })
+}
+
+/// Every pair of spans that could align, with its similarity.
+fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let (qt, ct) = (&q.tokens, &c.tokens);
+    for (i, a) in qt.iter().enumerate() {
+        for (j, b) in ct.iter().enumerate() {
+            let sim = token_similarity(&a.text, &b.text);
+            if sim >= TOKEN_FLOOR {
+                let kind = if sim >= 1.0 {
+                    PairKind::Exact
+                } else {
+                    PairKind::Fuzzy
+                };
+                out.push(Candidate {
+                    q: (i, i + 1),
+                    c: (j, j + 1),
+                    sim,
+                    kind,
+                });
+            } else if person_rules {
+                if let Some(sim) = initial_similarity(a, b) {
+                    out.push(Candidate {
+                        q: (i, i + 1),
+                        c: (j, j + 1),
+                        sim,
+                        kind: PairKind::Initial,
+                    });
+                }
+            }
+        }
+    }
+    joined_pairs(qt, ct, false, &mut out);
+    joined_pairs(ct, qt, true, &mut out);
+    acronym_pairs(q, c, false, &mut out);
+    acronym_pairs(c, q, true, &mut out);
+    out
+}
+
+fn initial_similarity(a: &crate::text::Token, b: &crate::text::Token) -> Option<f32> {
+    let (init, full) = match (a.class, b.class) {
+        (TokenClass::Initial, TokenClass::Word | TokenClass::Patronymic) => (a, b),
+        (TokenClass::Word | TokenClass::Patronymic, TokenClass::Initial) => (b, a),
+        _ => return None,
+    };
+    (full.text.as_bytes()[0] == init.text.as_bytes()[0]).then_some(0.8)
+}
+
+/// Runs of 2..=3 tokens of `runs` joined, against single tokens of `singles`.
+fn joined_pairs(
+    runs: &[crate::text::Token],
+    singles: &[crate::text::Token],
+    flipped: bool,
+    out: &mut Vec<Candidate>,
+) {
+    let mut buf = String::new();
+    for start in 0..runs.len() {
+        for len in 2..=3 {
+            let end = start + len;
+            if end > runs.len() {
+                break;
+            }
+            buf.clear();
+            for t in &runs[start..end] {
+                buf.push_str(&t.text);
+            }
+            for (j, s) in singles.iter().enumerate() {
+                let sim = token_similarity(&buf, &s.text);
+                if sim >= TOKEN_FLOOR {
+                    let (run, single) = ((start, end), (j, j + 1));
+                    let (q, c) = if flipped { (single, run) } else { (run, single) };
+                    out.push(Candidate {
+                        q,
+                        c,
+                        sim,
+                        kind: PairKind::Joined,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Tokens of `short` (2..=8 letters) that are the initials of a run in `long`'s acronym source.
+fn acronym_pairs(short: &NormName, long: &NormName, flipped: bool, out: &mut Vec<Candidate>) {
+    let src = &long.acronym_source;
+    if src.len() < 2 || long.tokens.is_empty() {
+        return;
+    }
+    let initials: Vec<u8> = src.iter().map(|w| w.as_bytes()[0]).collect();
+    for (i, t) in short.tokens.iter().enumerate() {
+        let a = t.text.as_bytes();
+        if a.len() < 2
+            || a.len() > 8
+            || a.len() > initials.len()
+            || !a.iter().all(u8::is_ascii_alphabetic)
+        {
+            continue;
+        }
+        for start in 0..=initials.len().saturating_sub(a.len()) {
+            if &initials[start..start + a.len()] != a {
+                continue;
+            }
+            // Map the run onto the token positions (legal forms peeled off the ends are outside).
+            let lo = start.max(long.acronym_offset) - long.acronym_offset;
+            let hi = (start + a.len()).min(long.acronym_offset + long.tokens.len());
+            if hi <= long.acronym_offset || hi - long.acronym_offset <= lo {
+                continue;
+            }
+            let run = (lo, hi - long.acronym_offset);
+            let single = (i, i + 1);
+            let (q, c) = if flipped { (run, single) } else { (single, run) };
+            out.push(Candidate {
+                q,
+                c,
+                sim: 0.95,
+                kind: PairKind::Acronym,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

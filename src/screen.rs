@@ -1,0 +1,188 @@
+//! Screening one party: candidates from the index, scored, turned into hits and a decision.
+//!
+//! A [`Screener`] is built once from a watchlist and a policy and is then shared read-only across
+//! threads (rows in parallel, HTTP requests). It answers, for one party, every listed entity that
+//! its name matches (best name of each entity), with the evidence, and the party's decision under
+//! the policy. Not here: reading input files (`input`), writing output (`output`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::index::NameIndex;
+use crate::model::{Address, EntityKind, Watchlist};
+use crate::policy::{Decision, Policy};
+use crate::score::{NameMatch, Scorer, Weights};
+use crate::text::{normalize, NormName};
+
+/// A counterparty to screen, as read from a shipment row or an API request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Party {
+    /// Role in the shipment (`shipper`, `consignee`, `end_user`, ...).
+    pub role: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// What the party is, when the input says (an API caller may); usually unknown.
+    #[serde(skip)]
+    pub kind: EntityKind,
+}
+
+/// What kind of evidence a hit rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HitKind {
+    Name,
+    Address,
+    Ownership,
+}
+
+/// One listed entity a party matched, with the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The source list's own id of the entity.
+    pub entity_id: String,
+    pub entity_name: String,
+    pub matched_name: String,
+    pub score: f32,
+    pub kind: HitKind,
+    pub explanation: String,
+    /// The list the entity came from and its version.
+    pub list: String,
+    pub list_version: String,
+    /// True when the entity is on an official list (blocks), false for a watch entry (review).
+    pub listed: bool,
+    pub decision: Decision,
+    /// Index of the entity in the watchlist (not serialized; for affiliates and decisions).
+    #[serde(skip)]
+    pub entity_index: usize,
+}
+
+/// The result of screening one party.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartyResult {
+    pub decision: Decision,
+    pub hits: Vec<Hit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl PartyResult {
+    pub fn error(message: impl Into<String>) -> PartyResult {
+        PartyResult {
+            decision: Decision::Error,
+            hits: Vec::new(),
+            error: Some(message.into()),
+        }
+    }
+}
+
+pub struct Screener {
+    pub watchlist: Arc<Watchlist>,
+    pub index: NameIndex,
+    pub policy: Policy,
+    scorer: Scorer,
+}
+
+impl Screener {
+    pub fn new(watchlist: Watchlist, policy: Policy) -> Screener {
+        let index = NameIndex::build(&watchlist);
+        Screener {
+            watchlist: Arc::new(watchlist),
+            index,
+            policy,
+            scorer: Scorer::new(Weights::default()),
+        }
+    }
+
+    /// Screens one party. An empty name is an error result, never clear.
+    pub fn screen(&self, party: &Party) -> PartyResult {
+        if party.name.trim().is_empty() {
+            return PartyResult::error(format!("{}: no name to screen", party.role));
+        }
+        let query = normalize(&party.name, EntityKind::Unknown);
+        if query.is_empty() {
+            return PartyResult::error(format!(
+                "{}: the name `{}` has no letters or digits to screen",
+                party.role, party.name
+            ));
+        }
+        let mut hits = self.name_hits(&party.name, &query, party.kind);
+        hits.sort_by(|a, b| {
+            b.decision
+                .cmp(&a.decision)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.entity_id.cmp(&b.entity_id))
+        });
+        let decision = hits
+            .iter()
+            .map(|h| h.decision)
+            .max()
+            .unwrap_or(Decision::Clear);
+        PartyResult {
+            decision,
+            hits,
+            error: None,
+        }
+    }
+
+    fn name_hits(&self, raw: &str, query: &NormName, party_kind: EntityKind) -> Vec<Hit> {
+        let t = &self.policy.thresholds;
+        // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
+        let mut per_kind: HashMap<EntityKind, NormName> = HashMap::new();
+        let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
+        for (rid, flags) in self.index.candidates(query) {
+            let rec = &self.index.records[rid as usize];
+            let kind = if party_kind == EntityKind::Unknown {
+                rec.kind
+            } else {
+                party_kind
+            };
+            let q = per_kind
+                .entry(kind)
+                .or_insert_with(|| normalize(raw, kind));
+            let mut m = self.scorer.compare(q, &rec.norm, kind);
+            if flags.embedded && m.score < t.review {
+                m.score = t.review;
+                m.notes
+                    .push("the listed name appears whole inside the party's name".into());
+            }
+            if m.score < t.report {
+                continue;
+            }
+            let e = best.entry(rec.entity).or_insert((-1.0, 0, NameMatch::default(), false));
+            if m.score > e.0 {
+                *e = (m.score, rec.name, m, flags.embedded);
+            }
+        }
+        best.into_iter()
+            .map(|(ei, (score, ni, m, _))| {
+                let entity = &self.watchlist.entities[ei as usize];
+                let list = self.watchlist.list_of(entity);
+                let decision = if entity.status.listed && score >= t.block {
+                    Decision::Block
+                } else if score >= t.review {
+                    Decision::Review
+                } else {
+                    Decision::Clear
+                };
+                Hit {
+                    entity_id: entity.id.clone(),
+                    entity_name: entity.primary_name().to_string(),
+                    matched_name: entity.names[ni as usize].text.clone(),
+                    score: (score * 1000.0).round() / 1000.0,
+                    kind: HitKind::Name,
+                    explanation: m.to_string(),
+                    list: list.name.clone(),
+                    list_version: list.version.clone(),
+                    listed: entity.status.listed,
+                    decision,
+                    entity_index: ei as usize,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,522 @@
+//! Name normalization: a name as written to the tokens the scorer compares.
+//!
+//! Steps: `SURNAME, Given` reordered for persons; script folding (`translit::fold`); tokenizing
+//! (apostrophes join, `A.B.C.` joins to `abc`, `&` is `and`, digits inside words read as letters:
+//! `Sech1n`); numbers as digits (`First` = `1st` = `1`, `Forty-Four` = `44`); abbreviations written
+//! out; legal forms at either end peeled off into [`NormName::legal_forms`] (evidence, not the name);
+//! stopwords and titles dropped; every remaining token classed (word, generic, particle, number,
+//! initial, patronymic) so the scorer can weigh it. The tables are in `data/`.
+//!
+//! Not here: similarity between tokens or names (`score`), addresses (`address`).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::translit::fold_into;
+use crate::model::EntityKind;
+use crate::tables;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenClass {
+    /// A distinctive word: full evidence.
+    Word,
+    /// An organization-class or trade word (Bank, Group, Trade): weak evidence.
+    Generic,
+    /// A name particle (al, bin, van, de): weak evidence.
+    Particle,
+    /// A number: must agree exactly.
+    Number,
+    /// A single letter, read as an initial.
+    Initial,
+    /// A patronymic (-ovich, -evna): a middle name that is often left out.
+    Patronymic,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub text: String,
+    pub class: TokenClass,
+}
+
+/// A legal form found in a name: its canonical form and family (see `data/legal_forms.tsv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegalForm {
+    pub canonical: &'static str,
+    pub family: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NormName {
+    /// The tokens that name the entity, in order.
+    pub tokens: Vec<Token>,
+    /// Legal forms peeled off the ends, in order of appearance.
+    pub legal_forms: Vec<LegalForm>,
+    /// All tokens before legal forms were peeled (stopwords and titles dropped): acronyms are
+    /// read from these, so `CASIC` finds "China Aerospace Science and Industry Corporation".
+    pub acronym_source: Vec<String>,
+    /// `tokens[k]` is `acronym_source[acronym_offset + k]`: legal forms are only peeled at the ends.
+    pub acronym_offset: usize,
+}
+
+impl NormName {
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// The tokens joined by single spaces.
+    pub fn key(&self) -> String {
+        let mut s = String::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(&t.text);
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TermClass {
+    Stop,
+    Generic,
+    Particle,
+    Title,
+}
+
+struct Terms {
+    class: HashMap<&'static str, TermClass>,
+    expand: HashMap<&'static str, &'static str>,
+    numbers: HashMap<&'static str, u32>,
+    /// Legal form variants as space-joined token sequences.
+    legal: HashMap<&'static str, LegalForm>,
+    /// Legal form variants long enough to be recognised with one typo, bucketed by first letter.
+    legal_fuzzy: HashMap<u8, Vec<(&'static str, LegalForm)>>,
+    longest_legal: usize,
+}
+
+static TERMS: LazyLock<Terms> = LazyLock::new(|| {
+    let mut class = HashMap::new();
+    let mut expand = HashMap::new();
+    for r in tables::rows(include_str!("../../data/name_terms.tsv")) {
+        let c = match r.get(1).copied() {
+            Some("stop") => TermClass::Stop,
+            Some("generic") => TermClass::Generic,
+            Some("particle") => TermClass::Particle,
+            Some("title") => TermClass::Title,
+            Some("expand") => {
+                if let Some(e) = r.get(2) {
+                    expand.insert(r[0], *e);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        class.insert(r[0], c);
+    }
+    let numbers = tables::rows(include_str!("../../data/numbers.tsv"))
+        .filter_map(|r| Some((r[0], r.get(1)?.parse().ok()?)))
+        .collect();
+    let mut legal = HashMap::new();
+    let mut legal_fuzzy: HashMap<u8, Vec<(&'static str, LegalForm)>> = HashMap::new();
+    let mut longest_legal = 1;
+    for r in tables::rows(include_str!("../../data/legal_forms.tsv")) {
+        if r.len() < 3 {
+            continue;
+        }
+        let form = LegalForm {
+            canonical: r[0],
+            family: r[1],
+        };
+        for v in &r[2..] {
+            if v.is_empty() {
+                continue;
+            }
+            longest_legal = longest_legal.max(v.split(' ').count());
+            legal.insert(*v, form);
+            if v.len() >= 9 {
+                legal_fuzzy
+                    .entry(v.as_bytes()[0])
+                    .or_default()
+                    .push((*v, form));
+            }
+        }
+    }
+    Terms {
+        class,
+        expand,
+        numbers,
+        legal,
+        legal_fuzzy,
+        longest_legal,
+    }
+});
+
+const PATRONYMIC_SUFFIXES: [&str; 8] = [
+    "ovich", "evich", "ovna", "evna", "ichna", "inichna", "ogly", "kyzy",
+];
+
+/// Normalizes a name of the given kind (`Unknown` applies the rules common to all kinds).
+pub fn normalize(name: &str, kind: EntityKind) -> NormName {
+    let reordered;
+    let name = if kind == EntityKind::Person {
+        match reorder_surname_first(name) {
+            Some(r) => {
+                reordered = r;
+                reordered.as_str()
+            }
+            None => name,
+        }
+    } else {
+        name
+    };
+    let mut folded = String::with_capacity(name.len() + 8);
+    fold_into(name, &mut folded);
+    let raw = tokenize(&folded);
+    let words = numbers_and_expansions(raw);
+
+    let terms = &*TERMS;
+    // Titles and stopwords go first, so "The Coca-Cola Company" ends on its legal form.
+    let mut kept: Vec<String> = words
+        .iter()
+        .filter(|w| {
+            !matches!(
+                terms.class.get(w.as_str()),
+                Some(TermClass::Stop) | Some(TermClass::Title)
+            )
+        })
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        kept = words;
+    }
+    let acronym_source = kept.clone();
+    let before = kept.len();
+    let (legal_forms, peeled_at_start) = peel_legal_forms(&mut kept);
+    debug_assert!(before >= kept.len() + peeled_at_start);
+
+    let tokens = kept
+        .into_iter()
+        .map(|text| {
+            let class = classify(&text, kind);
+            Token { text, class }
+        })
+        .collect();
+    NormName {
+        tokens,
+        legal_forms,
+        acronym_source,
+        acronym_offset: peeled_at_start,
+    }
+}
+
+/// `SURNAME, Given Names` → `Given Names SURNAME` (one comma, no legal form after it).
+fn reorder_surname_first(name: &str) -> Option<String> {
+    let (surname, given) = name.split_once(',')?;
+    if given.contains(',') || surname.trim().is_empty() || given.trim().is_empty() {
+        return None;
+    }
+    Some(format!("{} {}", given.trim(), surname.trim()))
+}
+
+fn classify(text: &str, kind: EntityKind) -> TokenClass {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return TokenClass::Number;
+    }
+    if text.len() == 1 {
+        return TokenClass::Initial;
+    }
+    match TERMS.class.get(text) {
+        Some(TermClass::Generic) if kind != EntityKind::Person => return TokenClass::Generic,
+        Some(TermClass::Particle) => return TokenClass::Particle,
+        _ => {}
+    }
+    if kind != EntityKind::Organization
+        && text.len() > 6
+        && PATRONYMIC_SUFFIXES.iter().any(|s| text.ends_with(s))
+    {
+        return TokenClass::Patronymic;
+    }
+    TokenClass::Word
+}
+
+/// Splits folded text into lowercase alphanumeric tokens.
+fn tokenize(folded: &str) -> Vec<String> {
+    // (token, was a single letter followed by a dot)
+    let mut raw: Vec<(String, bool)> = Vec::new();
+    let mut cur = String::new();
+    let bytes = folded.as_bytes();
+    for &b in bytes {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' => cur.push(b as char),
+            // Apostrophes join: Qa'ida, Bank's, 'Ndrangheta.
+            b'\'' | b'`' => {}
+            b'.' => {
+                if !cur.is_empty() {
+                    let dotted = cur.len() == 1;
+                    raw.push((std::mem::take(&mut cur), dotted));
+                }
+            }
+            b'&' | b'+' => {
+                if !cur.is_empty() {
+                    raw.push((std::mem::take(&mut cur), false));
+                }
+                raw.push(("and".to_string(), false));
+            }
+            _ => {
+                if !cur.is_empty() {
+                    raw.push((std::mem::take(&mut cur), false));
+                }
+            }
+        }
+    }
+    if !cur.is_empty() {
+        raw.push((cur, false));
+    }
+    // Join runs of dotted single letters: A.B.C. -> abc, d.o.o. -> doo, J.-C. -> jc.
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i].1 {
+            let mut j = i;
+            let mut joined = String::new();
+            while j < raw.len() && raw[j].0.len() == 1 && (raw[j].1 || j > i) {
+                joined.push_str(&raw[j].0);
+                let dotted = raw[j].1;
+                j += 1;
+                if !dotted {
+                    break;
+                }
+            }
+            if j - i >= 2 {
+                out.push(joined);
+                i = j;
+                continue;
+            }
+        }
+        out.push(leet_to_letters(std::mem::take(&mut raw[i].0)));
+        i += 1;
+    }
+    out
+}
+
+/// Digits between letters are read as the letters they stand for: `Sech1n`, `I9or`, `Ig0r`.
+fn leet_to_letters(token: String) -> String {
+    let b = token.as_bytes();
+    if b.len() < 3 || !b.iter().any(u8::is_ascii_digit) || !b.iter().any(u8::is_ascii_alphabetic)
+    {
+        return token;
+    }
+    let mut out = b.to_vec();
+    for i in 1..b.len() - 1 {
+        if b[i].is_ascii_digit() && b[i - 1].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic()
+        {
+            out[i] = match b[i] {
+                b'0' => b'o',
+                b'1' => b'i',
+                b'3' => b'e',
+                b'4' => b'a',
+                b'5' => b's',
+                b'7' => b't',
+                b'9' => b'g',
+                d => d,
+            };
+        }
+    }
+    String::from_utf8(out).unwrap_or(token)
+}
+
+/// Ordinals and number words to digits ("forty four" and "forty 4" to 44); abbreviations written out.
+fn numbers_and_expansions(words: Vec<String>) -> Vec<String> {
+    let terms = &*TERMS;
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut pending_tens: Option<u32> = None;
+    for w in words {
+        let value = number_value(&w, terms);
+        if let Some(v) = value {
+            if let Some(t) = pending_tens.take() {
+                if v < 10 {
+                    out.pop();
+                    out.push((t + v).to_string());
+                    continue;
+                }
+            }
+            if (20..100).contains(&v) && v % 10 == 0 {
+                pending_tens = Some(v);
+            }
+            out.push(v.to_string());
+            continue;
+        }
+        pending_tens = None;
+        match terms.expand.get(w.as_str()) {
+            Some(e) => out.extend(e.split(' ').map(str::to_string)),
+            None => out.push(w),
+        }
+    }
+    out
+}
+
+fn number_value(w: &str, terms: &Terms) -> Option<u32> {
+    if let Some(v) = terms.numbers.get(w) {
+        return Some(*v);
+    }
+    let digits_end = w.bytes().take_while(u8::is_ascii_digit).count();
+    if digits_end == 0 || digits_end > 9 {
+        return None;
+    }
+    let (num, suffix) = w.split_at(digits_end);
+    match suffix {
+        "" if w.len() > 1 && w.starts_with('0') => None,
+        "" | "st" | "nd" | "rd" | "th" => num.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Removes legal forms from both ends of `words` (keeping at least one word). Returns them and
+/// how many words were removed from the start.
+fn peel_legal_forms(words: &mut Vec<String>) -> (Vec<LegalForm>, usize) {
+    let terms = &*TERMS;
+    let mut at_end: Vec<LegalForm> = Vec::new();
+    let mut at_start: Vec<LegalForm> = Vec::new();
+    let mut joined = String::new();
+    let mut peeled_at_start = 0;
+    loop {
+        let mut peeled = false;
+        // From the end, longest window first.
+        for n in (1..=terms.longest_legal.min(words.len().saturating_sub(1))).rev() {
+            let start = words.len() - n;
+            join_into(&words[start..], &mut joined);
+            if let Some(form) = lookup_legal(&joined, terms) {
+                words.truncate(start);
+                at_end.insert(0, form);
+                peeled = true;
+                break;
+            }
+        }
+        for n in (1..=terms.longest_legal.min(words.len().saturating_sub(1))).rev() {
+            join_into(&words[..n], &mut joined);
+            if let Some(form) = lookup_legal(&joined, terms) {
+                words.drain(..n);
+                peeled_at_start += n;
+                at_start.push(form);
+                peeled = true;
+                break;
+            }
+        }
+        if !peeled {
+            break;
+        }
+    }
+    at_start.extend(at_end);
+    (at_start, peeled_at_start)
+}
+
+fn join_into(words: &[String], out: &mut String) {
+    out.clear();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+}
+
+fn lookup_legal(joined: &str, terms: &Terms) -> Option<LegalForm> {
+    if let Some(f) = terms.legal.get(joined) {
+        return Some(*f);
+    }
+    // Long variants are recognised with one typo (Aktiengeselschaft, Joynt Stock Company).
+    if joined.len() < 9 {
+        return None;
+    }
+    let bucket = terms.legal_fuzzy.get(&joined.as_bytes()[0])?;
+    bucket
+        .iter()
+        .find(|(v, _)| {
+            v.len().abs_diff(joined.len()) <= 1 && strsim::osa_distance(v, joined) <= 1
+        })
+        .map(|(_, f)| *f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(name: &str, kind: EntityKind) -> (String, Vec<&'static str>) {
+        let n = normalize(name, kind);
+        (n.key(), n.legal_forms.iter().map(|f| f.canonical).collect())
+    }
+
+    #[test]
+    fn legal_forms_in_many_languages_map_to_one_form() {
+        let org = EntityKind::Organization;
+        for name in [
+            "ООО «Планар»",
+            "OOO Planar",
+            "Planar LLC",
+            "Planar Limited Liability Company",
+            "Obshchestvo s ogranichennoy otvetstvennostyu Planar",
+            "Planar, L.L.C.",
+        ] {
+            assert_eq!(keys(name, org), ("planar".into(), vec!["llc"]), "{name}");
+        }
+        assert_eq!(keys("Planar JSC", org), ("planar".into(), vec!["jsc"]));
+        assert_eq!(keys("OAO Gazprom", org), ("gazprom".into(), vec!["ojsc"]));
+        assert_eq!(keys("Siemens Aktiengesellschaft", org).1, vec!["ag"]);
+        assert_eq!(keys("Siemens Aktiengeselschaft", org).1, vec!["ag"]);
+        assert_eq!(keys("FABERLIC EUROPE Sp. z o.o.", org), ("faberlic europe".into(), vec!["sp z oo"]));
+        assert_eq!(keys("SIS d.o.o.", org), ("sis".into(), vec!["doo"]));
+        assert_eq!(keys("SIS DOO", org), ("sis".into(), vec!["doo"]));
+        assert_eq!(keys("Samsung Electronics Co., Ltd.", org), ("samsung electronics".into(), vec!["co ltd"]));
+        assert_eq!(keys("中国航天科工集团有限公司", org).1, vec!["co ltd"]);
+        assert_eq!(keys("Alexsong Pte Ltd", org), ("alexsong".into(), vec!["pte ltd"]));
+        assert_eq!(keys("Invention Bridge S.L.", org), ("invention bridge".into(), vec!["sl"]));
+    }
+
+    #[test]
+    fn a_legal_form_alone_is_kept_as_the_name() {
+        let n = normalize("Company", EntityKind::Organization);
+        assert_eq!(n.key(), "company");
+        let n = normalize("Trade LLC", EntityKind::Organization);
+        assert_eq!(n.key(), "trade");
+        assert_eq!(n.tokens[0].class, TokenClass::Generic);
+    }
+
+    #[test]
+    fn persons_are_reordered_and_classed() {
+        let n = normalize("LAVROV, Sergey Viktorovich", EntityKind::Person);
+        assert_eq!(n.key(), "sergey viktorovich lavrov");
+        assert_eq!(n.tokens[1].class, TokenClass::Patronymic);
+        let n = normalize("Mr. J. Smith", EntityKind::Person);
+        assert_eq!(n.key(), "j smith");
+        assert_eq!(n.tokens[0].class, TokenClass::Initial);
+    }
+
+    #[test]
+    fn punctuation_initialisms_and_numbers() {
+        let any = EntityKind::Unknown;
+        assert_eq!(keys("A.B.C. Company", any).0, keys("ABC Company", any).0);
+        assert_eq!(keys("J.P. Morgan & Co.", any).0, "jp morgan");
+        assert_eq!(keys("Brigade Forty-Four", any).0, "brigade 44");
+        assert_eq!(keys("Brigade Forty 4", any).0, "brigade 44");
+        assert_eq!(keys("1st International Bank", any).0, "1 international bank");
+        assert_eq!(keys("First Bank Int'l", any).0, "1 bank international");
+        assert_eq!(keys("Ig0r Sech1n", EntityKind::Person).0, "igor sechin");
+        assert_eq!(keys("Al Qa'ida", any).0, "al qaida");
+        assert_eq!(keys("«Робин Трейд»", any).0, "robin trade");
+    }
+
+    #[test]
+    fn acronym_source_keeps_legal_words() {
+        let n = normalize(
+            "China Aerospace Science and Industry Corporation",
+            EntityKind::Organization,
+        );
+        let initials: String = n
+            .acronym_source
+            .iter()
+            .map(|t| t.chars().next().unwrap())
+            .collect();
+        assert_eq!(initials, "casic");
+    }
+}
