@@ -397,4 +397,48 @@ mod seed_tests {
             .iter()
             .all(|a| a.country.as_deref() == Some("GB")));
     }
+
+    /// The fixtures' ground truth only names seed entities, with decisions that fit their status.
+    #[test]
+    fn fixture_expectations_match_the_seed() {
+        let wl = seed();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut rows_of = std::collections::HashMap::new();
+        for (file, delim) in [("shipments.csv", b','), ("sap-export.csv", b';')] {
+            let mut rdr = csv::ReaderBuilder::new()
+                .delimiter(delim)
+                .from_path(dir.join(file))
+                .unwrap();
+            let width = rdr.headers().unwrap().len();
+            let rows = rdr
+                .records()
+                .map(|r| {
+                    let r = r.unwrap_or_else(|e| panic!("{file}: {e}"));
+                    assert_eq!(r.len(), width, "{file}");
+                })
+                .count();
+            rows_of.insert(file.to_string(), rows);
+        }
+        let mut rdr = csv::Reader::from_path(dir.join("expected.csv")).unwrap();
+        let mut n = 0;
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let (file, row, decision, id, note) = (&rec[0], &rec[1], &rec[3], &rec[4], &rec[5]);
+            let row: usize = row.parse().unwrap();
+            assert!(row >= 1 && row <= rows_of[file], "{file} row {row}");
+            n += 1;
+            if decision == "clear" {
+                assert!(id.is_empty(), "{file} row {row}");
+                continue;
+            }
+            let e = entity(&wl.entities, id);
+            let want = match (note, e.status.listed) {
+                ("address", _) => "review",
+                (_, true) => "block",
+                (_, false) => "review",
+            };
+            assert_eq!(decision, want, "{file} row {row} -> {id}");
+        }
+        assert!(n > 200);
+    }
 }
