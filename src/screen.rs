@@ -14,7 +14,7 @@ use crate::index::NameIndex;
 use crate::model::{Address, EntityKind, Watchlist};
 use crate::policy::{Decision, Policy};
 use crate::score::{NameMatch, Scorer, Weights};
-use crate::text::{normalize, NormName};
+use crate::text::{name_variants, normalize, NormName};
 
 /// A counterparty to screen, as read from a shipment row or an API request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -80,6 +80,24 @@ impl PartyResult {
     }
 }
 
+/// Subtracted from a name score when the party's country is known and the listed entity has
+/// countries that do not include it: a homonym abroad is less likely the same entity.
+pub const COUNTRY_MISMATCH: f32 = 0.1;
+
+/// The ISO codes of an entity's countries and address countries.
+pub fn entity_countries(e: &crate::model::Entity) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = e
+        .countries
+        .iter()
+        .map(String::as_str)
+        .chain(e.addresses.iter().filter_map(|a| a.country.as_deref()))
+        .filter_map(crate::geo::country_code)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 pub struct Screener {
     pub watchlist: Arc<Watchlist>,
     pub index: NameIndex,
@@ -110,7 +128,25 @@ impl Screener {
                 party.role, party.name
             ));
         }
-        let mut hits = self.name_hits(&party.name, &query, party.kind);
+        let country = party
+            .country
+            .as_deref()
+            .or(party.address.as_ref().and_then(|a| a.country.as_deref()))
+            .and_then(crate::geo::country_code);
+        let mut hits = Vec::new();
+        for variant in name_variants(&party.name) {
+            let norm = normalize(&variant, EntityKind::Unknown);
+            if norm.is_empty() {
+                continue;
+            }
+            for h in self.name_hits(&variant, &norm, party.kind, country) {
+                match hits.iter_mut().find(|x: &&mut Hit| x.entity_index == h.entity_index) {
+                    Some(x) if x.score >= h.score => {}
+                    Some(x) => *x = h,
+                    None => hits.push(h),
+                }
+            }
+        }
         hits.sort_by(|a, b| {
             b.decision
                 .cmp(&a.decision)
@@ -129,7 +165,13 @@ impl Screener {
         }
     }
 
-    fn name_hits(&self, raw: &str, query: &NormName, party_kind: EntityKind) -> Vec<Hit> {
+    fn name_hits(
+        &self,
+        raw: &str,
+        query: &NormName,
+        party_kind: EntityKind,
+        country: Option<&str>,
+    ) -> Vec<Hit> {
         let t = &self.policy.thresholds;
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
         let mut per_kind: HashMap<EntityKind, NormName> = HashMap::new();
@@ -149,6 +191,18 @@ impl Screener {
                 m.score = t.review;
                 m.notes
                     .push("the listed name appears whole inside the party's name".into());
+            }
+            // A homonym in another country (Planar Systems of Oregon vs OJSC Planar of Minsk).
+            let entity = &self.watchlist.entities[rec.entity as usize];
+            if let Some(cc) = country {
+                let theirs = entity_countries(entity);
+                if !theirs.is_empty() && !theirs.contains(&cc) {
+                    m.score -= COUNTRY_MISMATCH;
+                    m.notes.push(format!(
+                        "countries differ (party {cc}, listed {})",
+                        theirs.join(", ")
+                    ));
+                }
             }
             if m.score < t.report {
                 continue;

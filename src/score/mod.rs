@@ -20,7 +20,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::model::EntityKind;
-use crate::text::{normalize, NormName, TokenClass};
+use crate::text::{name_variants, normalize, NormName, TokenClass};
 use distance::{token_similarity, TOKEN_FLOOR};
 
 /// How an aligned pair was found.
@@ -110,6 +110,11 @@ pub struct Weights {
     pub legal_form_conflict: f32,
     /// The score cap when only generic words, particles or initials agree.
     pub generic_only_cap: f32,
+    /// Weight of a generic word left over on one side: an extra "Trust Company" or "Systems"
+    /// says more about being a different entity than a matched one says about being the same.
+    pub generic_unmatched: f32,
+    /// Fuzzy token similarities are raised to this power: a 0.75 token is weak evidence.
+    pub fuzzy_exponent: f32,
 }
 
 impl Default for Weights {
@@ -124,16 +129,37 @@ impl Default for Weights {
             patronymic: 0.6,
             missing_person: 0.35,
             missing_other: 0.5,
-            conflict: 1.0,
+            conflict: 1.5,
             legal_form_conflict: 0.12,
             generic_only_cap: 0.5,
+            generic_unmatched: 0.7,
+            fuzzy_exponent: 1.0,
         }
     }
 }
 
-/// Compares two names as written (both normalized as `kind`).
+/// Compares two names as written (both normalized as `kind`); a name with a parenthesised
+/// part is also compared without it and as that part alone, and the best reading wins.
 pub fn compare_names(a: &str, b: &str, kind: EntityKind) -> NameMatch {
-    compare(&normalize(a, kind), &normalize(b, kind), kind)
+    Scorer::new(Weights::default()).compare_names(a, b, kind)
+}
+
+impl Scorer {
+    /// As [`compare_names`], with this scorer's weights.
+    pub fn compare_names(&self, a: &str, b: &str, kind: EntityKind) -> NameMatch {
+        let scorer = self;
+        let mut best = NameMatch::default();
+    for va in name_variants(a) {
+        let na = normalize(&va, kind);
+        for vb in name_variants(b) {
+            let m = scorer.compare(&na, &normalize(&vb, kind), kind);
+                if m.score > best.score || best.pairs.is_empty() && !m.pairs.is_empty() {
+                    best = m;
+                }
+            }
+        }
+        best
+    }
 }
 
 /// Compares a party's normalized name (`query`) with a listed one (`candidate`).
@@ -202,13 +228,22 @@ impl Scorer {
 
         let wq = |i: usize| self.weight(&q.tokens[i].text, q.tokens[i].class);
         let wc = |j: usize| self.weight(&c.tokens[j].text, c.tokens[j].class);
+        let left_weight = |t: &crate::text::Token| match t.class {
+            TokenClass::Generic => self.weights.generic_unmatched,
+            class => self.weight(&t.text, class),
+        };
         let mut num = 0.0;
         let mut matched = 0.0;
         let mut distinctive_pair = false;
         let mut pairs = Vec::with_capacity(chosen.len());
         for p in &chosen {
             let w: f32 = (p.q.0..p.q.1).map(wq).sum::<f32>() + (p.c.0..p.c.1).map(wc).sum::<f32>();
-            num += p.sim * w;
+            let sim = if p.kind == PairKind::Fuzzy || p.kind == PairKind::Joined {
+                p.sim.powf(self.weights.fuzzy_exponent)
+            } else {
+                p.sim
+            };
+            num += sim * w;
             matched += w;
             let strong = |class: TokenClass| {
                 matches!(
@@ -231,8 +266,8 @@ impl Scorer {
         }
         let left_q: Vec<usize> = (0..q.tokens.len()).filter(|&i| !q_used[i]).collect();
         let left_c: Vec<usize> = (0..c.tokens.len()).filter(|&j| !c_used[j]).collect();
-        let weight_q: f32 = left_q.iter().map(|&i| wq(i)).sum();
-        let weight_c: f32 = left_c.iter().map(|&j| wc(j)).sum();
+        let weight_q: f32 = left_q.iter().map(|&i| left_weight(&q.tokens[i])).sum();
+        let weight_c: f32 = left_c.iter().map(|&j| left_weight(&c.tokens[j])).sum();
         let w = &self.weights;
         let conflict = weight_q.min(weight_c);
         let missing = (weight_q - weight_c).abs();
@@ -330,9 +365,19 @@ fn legal_form_conflict(q: &NormName, c: &NormName) -> Option<String> {
 fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candidate> {
     let mut out = Vec::new();
     let (qt, ct) = (&q.tokens, &c.tokens);
+    // Han and Hangul syllables are whole signs: one different syllable is a different name.
+    let strict = q.syllabic && c.syllabic;
     for (i, a) in qt.iter().enumerate() {
         for (j, b) in ct.iter().enumerate() {
-            let sim = token_similarity(&a.text, &b.text);
+            let sim = if strict {
+                if a.text == b.text {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else {
+                token_similarity(&a.text, &b.text)
+            };
             if sim >= TOKEN_FLOOR {
                 let kind = if sim >= 1.0 {
                     PairKind::Exact
@@ -356,6 +401,9 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candid
                 }
             }
         }
+    }
+    if strict {
+        return out;
     }
     joined_pairs(qt, ct, false, &mut out);
     joined_pairs(ct, qt, true, &mut out);

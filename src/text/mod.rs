@@ -4,4 +4,4 @@
 pub mod normalize;
 pub mod translit;
 
-pub use normalize::{normalize, LegalForm, NormName, Token, TokenClass};
+pub use normalize::{name_variants, normalize, LegalForm, NormName, Token, TokenClass};

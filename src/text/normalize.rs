@@ -56,6 +56,8 @@ pub struct NormName {
     pub acronym_source: Vec<String>,
     /// `tokens[k]` is `acronym_source[acronym_offset + k]`: legal forms are only peeled at the ends.
     pub acronym_offset: usize,
+    /// Written mostly in Han or Hangul: tokens are syllables and compare strictly.
+    pub syllabic: bool,
 }
 
 impl NormName {
@@ -207,7 +209,39 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
         legal_forms,
         acronym_source,
         acronym_offset: peeled_at_start,
+        syllabic: is_mostly_syllabic(name),
     }
+}
+
+fn is_mostly_syllabic(name: &str) -> bool {
+    let (mut syllabic, mut letters) = (0, 0);
+    for c in name.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if super::translit::is_syllabic(c) {
+            syllabic += 1;
+        }
+    }
+    letters > 0 && syllabic * 2 >= letters
+}
+
+/// Readings of a name with a parenthesised part: as written, without the part, and the part
+/// alone ("Foreign Intelligence Service (SVR)", "Deutsche Bank (Schweiz) AG").
+pub fn name_variants(name: &str) -> Vec<String> {
+    let mut out = vec![name.to_string()];
+    if let (Some(open), Some(close)) = (name.find('('), name.rfind(')')) {
+        if open < close {
+            let inner = name[open + 1..close].trim();
+            let outer = format!("{} {}", name[..open].trim(), name[close + 1..].trim());
+            let outer = outer.trim();
+            if !outer.is_empty() {
+                out.push(outer.to_string());
+            }
+            if inner.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+                out.push(inner.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// `SURNAME, Given Names` → `Given Names SURNAME` (one comma, no legal form after it).

@@ -72,7 +72,7 @@ pub fn fold_into(text: &str, out: &mut String) {
     }
 }
 
-fn is_syllabic(c: char) -> bool {
+pub fn is_syllabic(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF)
 }
 
