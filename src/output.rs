@@ -142,7 +142,7 @@ impl<W: Write> ResultWriter<W> {
                     h.explanation, h.matched_name
                 )));
             }
-            None => rec.extend(std::iter::repeat_n(String::new(), 5)),
+            None => rec.extend(std::iter::repeat_n(String::new(), 6)),
         }
         rec.push(neutralize(error));
         self.csv

@@ -1,0 +1,125 @@
+//! The candidate index never loses a hit that a brute-force scan finds at the same threshold,
+//! on a few thousand generated queries against a real-size generated list.
+
+use std::collections::HashSet;
+
+use redflag::index::NameIndex;
+use redflag::model::{Entity, EntityKind, Name, NameType, Watchlist};
+use redflag::score::{Scorer, Weights};
+use redflag::text::normalize;
+
+/// A small deterministic generator (xorshift), so the test is the same on every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const SYLLABLES: [&str; 24] = [
+    "ser", "ni", "ya", "ro", "bin", "tra", "de", "tul", "pla", "nar", "ka", "sik", "mo", "len",
+    "vo", "za", "rik", "tel", "an", "gor", "mu", "ham", "dov", "lex",
+];
+const GENERIC: [&str; 6] = ["Trading", "Group", "Engineering", "Bank", "Systems", "Holding"];
+const FORMS: [&str; 5] = ["LLC", "OOO", "JSC", "Ltd", "GmbH"];
+
+fn word(rng: &mut Rng) -> String {
+    let n = 2 + rng.below(2);
+    let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+    let mut c = w.chars();
+    c.next().unwrap().to_uppercase().chain(c).collect()
+}
+
+fn name(rng: &mut Rng) -> String {
+    let mut parts: Vec<String> = (0..1 + rng.below(3)).map(|_| word(rng)).collect();
+    if rng.below(2) == 0 {
+        parts.push(GENERIC[rng.below(GENERIC.len())].to_string());
+    }
+    if rng.below(2) == 0 {
+        parts.push(FORMS[rng.below(FORMS.len())].to_string());
+    }
+    parts.join(" ")
+}
+
+/// A variant of a listed name: a typo, a swap, a join, a dropped or added word, a legal form.
+fn variant(rng: &mut Rng, name: &str) -> String {
+    let mut words: Vec<String> = name.split(' ').map(str::to_string).collect();
+    match rng.below(6) {
+        0 => {
+            let w = rng.below(words.len());
+            let mut b = words[w].clone().into_bytes();
+            let i = rng.below(b.len());
+            b[i] = b"aeiouktsr"[rng.below(9)];
+            words[w] = String::from_utf8(b).unwrap();
+        }
+        1 if words.len() > 1 => words.swap(0, 1),
+        2 if words.len() > 1 => {
+            let w = words.remove(1);
+            words[0].push_str(&w.to_lowercase());
+        }
+        3 if words.len() > 1 => {
+            words.pop();
+        }
+        4 => words.push(GENERIC[rng.below(GENERIC.len())].to_string()),
+        _ => words.insert(0, FORMS[rng.below(FORMS.len())].to_string()),
+    }
+    words.join(" ")
+}
+
+#[test]
+fn index_finds_every_brute_force_hit() {
+    let mut rng = Rng(0x5eed_1234_abcd_9876);
+    let names: Vec<String> = (0..2500).map(|_| name(&mut rng)).collect();
+    let wl = Watchlist {
+        lists: vec![Default::default()],
+        entities: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Entity {
+                id: i.to_string(),
+                kind: EntityKind::Organization,
+                names: vec![Name::new(n.clone(), NameType::Primary)],
+                ..Default::default()
+            })
+            .collect(),
+    };
+    let index = NameIndex::build(&wl);
+    let scorer = Scorer::new(Weights::default());
+    let threshold = redflag::policy::Thresholds::default().report;
+    let mut checked = 0;
+    let mut hits = 0;
+    for _ in 0..1500 {
+        let q = if rng.below(4) == 0 {
+            name(&mut rng)
+        } else {
+            let base = names[rng.below(names.len())].clone();
+            variant(&mut rng, &base)
+        };
+        let qn = normalize(&q, EntityKind::Unknown);
+        if qn.is_empty() {
+            continue;
+        }
+        let qo = normalize(&q, EntityKind::Organization);
+        let candidates: HashSet<u32> = index.candidates(&qn).into_keys().collect();
+        for (rid, rec) in index.records.iter().enumerate() {
+            let s = scorer.compare(&qo, &rec.norm, rec.kind).score;
+            if s >= threshold {
+                hits += 1;
+                assert!(
+                    candidates.contains(&(rid as u32)),
+                    "query `{q}` scores {s:.3} against `{}` but the index did not offer it",
+                    names[rec.entity as usize]
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1400);
+    assert!(hits >= 700, "the generated queries produce hits ({hits})");
+}
