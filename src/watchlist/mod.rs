@@ -219,7 +219,11 @@ pub fn read_utf8(path: &Path) -> Result<(String, Vec<u8>)> {
     match std::str::from_utf8(&bytes) {
         Ok(s) => Ok((s.trim_start_matches('\u{feff}').to_string(), bytes.clone())),
         Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             Err(Error::data(
                 Location::new(path.display().to_string()).line(line as u64),
                 "invalid UTF-8",
