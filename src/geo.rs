@@ -3,7 +3,7 @@
 //! The table is `data/countries.tsv`. This module knows nothing of addresses or routes; it only
 //! answers "which country is this string" (and the reverse, a display name for a code).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use crate::text::translit::fold;
@@ -13,6 +13,8 @@ struct Countries {
     by_name: HashMap<String, &'static str>,
     /// Alpha-2 codes, lowercase.
     by_code: HashMap<String, &'static str>,
+    /// Every word of every name key: lets callers skip lookups for text that cannot be a name.
+    words: HashSet<String>,
     names: HashMap<&'static str, &'static str>,
 }
 
@@ -31,7 +33,13 @@ static COUNTRIES: LazyLock<Countries> = LazyLock::new(|| {
             by_name.insert(key(name), code);
         }
     }
+    let words = by_name
+        .keys()
+        .flat_map(|k: &String| k.split(' '))
+        .map(str::to_string)
+        .collect();
     Countries {
+        words,
         by_name,
         by_code,
         names,
@@ -49,7 +57,7 @@ pub(crate) fn key(s: &str) -> String {
         .filter(|t| !t.is_empty())
     {
         let single = t.len() == 1;
-        if !out.is_empty() && !(single && prev_single) {
+        if !(out.is_empty() || single && prev_single) {
             out.push(' ');
         }
         out.push_str(t);
@@ -76,6 +84,13 @@ pub fn country_code(s: &str) -> Option<&'static str> {
 /// letters long in use (`UK`) still count.
 pub fn country_code_by_name(s: &str) -> Option<&'static str> {
     COUNTRIES.by_name.get(&key(s)).copied()
+}
+
+/// Whether a folded word occurs in some country name (`federation` does, `ulitsa` does not).
+/// A cheap filter before [`country_code_by_name`] when scanning text for a country.
+/// Single letters (`U.K.`) and `the` pass, since the lookup key joins or drops them.
+pub fn is_country_word(folded_word: &str) -> bool {
+    folded_word.len() == 1 || folded_word == "the" || COUNTRIES.words.contains(folded_word)
 }
 
 /// English short name of an alpha-2 code (`RU` -> `Russian Federation`), for explanations.
@@ -165,6 +180,13 @@ mod tests {
         }
         assert!(clashes.is_empty(), "{clashes:#?}");
         assert!(seen.len() > 249 * 2);
+    }
+
+    #[test]
+    fn country_words() {
+        assert!(super::is_country_word("federation"));
+        assert!(super::is_country_word("u"));
+        assert!(!super::is_country_word("ulitsa"));
     }
 
     #[test]

@@ -150,6 +150,9 @@ fn take_country(segs: &mut Vec<Vec<&str>>) -> Option<&'static str> {
             } else {
                 &seg[..n]
             };
+            if !part.iter().all(|w| geo::is_country_word(w)) {
+                continue;
+            }
             if let Some(code) = geo::country_code_by_name(&part.join(" ")) {
                 let seg = &mut segs[idx];
                 if idx == last {
@@ -181,12 +184,10 @@ fn scan_city(text: &str) -> ParsedAddress {
     };
     let mut words = Vec::new();
     for (i, t) in first.iter().enumerate() {
-        if let Some(pc) = postcode_at(first, i) {
+        if let Some((pc, _)) = postcode_at(t, first.get(i + 1).copied()) {
             p.postal_code.get_or_insert(pc);
-        } else if t.bytes().all(|b| b.is_ascii_alphabetic()) && !is_uk_inward(t) {
-            if VOCAB.kind_at(&first[i..], Kind::City).is_none() {
-                words.push(*t);
-            }
+        } else if is_alpha(t) && VOCAB.kind_at(&first[i..], Kind::City).is_none() {
+            words.push(*t);
         }
     }
     if !words.is_empty() {
@@ -220,12 +221,12 @@ fn is_roman(t: &str) -> bool {
     t.len() <= 6 && t.bytes().all(|b| b"ivxlc".contains(&b))
 }
 
-/// A postcode starting at token `i` of `seg`: five or more digits, a letter-prefixed code
-/// (`ch-8022`), or a UK postcode in its two halves (`ec3n 1dy`).
-fn postcode_at(seg: &[&str], i: usize) -> Option<String> {
-    let t = seg[i];
+/// A postcode starting at token `t` (followed by `next`): five or more digits, a
+/// letter-prefixed code (`ch-8022`), or a UK postcode in its two halves (`ec3n 1dy`). Returns
+/// the postcode key and the number of tokens it spans.
+fn postcode_at(t: &str, next: Option<&str>) -> Option<(String, usize)> {
     if t.len() >= 5 && t.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(t.to_string());
+        return Some((t.to_string(), 1));
     }
     if let Some((pre, num)) = t.split_once('-') {
         if (1..=2).contains(&pre.len())
@@ -233,13 +234,13 @@ fn postcode_at(seg: &[&str], i: usize) -> Option<String> {
             && (4..=6).contains(&num.len())
             && num.bytes().all(|b| b.is_ascii_digit())
         {
-            return Some(alnum(t));
+            return Some((alnum(t), 1));
         }
     }
-    if is_uk_outward(t) && seg.get(i + 1).is_some_and(|n| is_uk_inward(n)) {
-        return Some(format!("{t}{}", seg[i + 1]));
+    match next {
+        Some(n) if is_uk_outward(t) && is_uk_inward(n) => Some((format!("{t}{n}"), 2)),
+        _ => None,
     }
-    None
 }
 
 fn is_uk_outward(t: &str) -> bool {
@@ -416,23 +417,14 @@ impl<'a> Scan<'a> {
             if !self.free(i) {
                 continue;
             }
-            let end = (i..self.toks.len())
-                .take_while(|&j| self.toks[j].seg == self.toks[i].seg)
-                .last()
-                .map_or(i, |j| j + 1);
-            let words: Vec<&str> = self.toks[i..end].iter().map(|t| t.text).collect();
-            if let Some(pc) = postcode_at(&words, 0) {
-                let n = if pc.len() > words[0].len() && !words[0].contains('-') {
-                    2
-                } else {
-                    1
-                };
-                if (i..i + n).all(|j| self.free(j)) {
-                    for j in i..i + n {
-                        self.toks[j].role = Role::Used;
-                    }
-                    self.p.postal_code.get_or_insert(pc);
+            let next = Some(i + 1)
+                .filter(|&n| self.same_seg(i, n) && self.free(n))
+                .map(|n| self.toks[n].text);
+            if let Some((pc, n)) = postcode_at(self.toks[i].text, next) {
+                for j in i..i + n {
+                    self.toks[j].role = Role::Used;
                 }
+                self.p.postal_code.get_or_insert(pc);
             }
         }
     }
@@ -735,124 +727,100 @@ impl<'a> Scan<'a> {
 mod tests {
     use super::*;
 
-    fn units(p: &ParsedAddress) -> String {
-        p.unit_key().unwrap_or_default()
+    /// All parts on one line: country|postcode|city|street|type|house|building|units|place.
+    fn parts(p: &ParsedAddress) -> String {
+        let unit = p.unit_key();
+        [
+            &p.country,
+            &p.postal_code,
+            &p.city,
+            &p.street,
+            &p.street_type,
+            &p.house,
+            &p.building,
+            &unit,
+            &p.place,
+        ]
+        .iter()
+        .map(|f| f.as_deref().unwrap_or("-"))
+        .collect::<Vec<_>>()
+        .join("|")
     }
 
     #[test]
-    fn serniya_free_text_with_city_postcode_country() {
-        let p =
-            parse_text("d. 57A etazh 2 pom. 211 kom. 211-13, ul. Vavilova, Moscow 117292, Russia");
-        assert_eq!(p.country.as_deref(), Some("RU"));
-        assert_eq!(p.postal_code.as_deref(), Some("117292"));
-        assert_eq!(p.city.as_deref(), Some("moscow"));
-        assert_eq!(p.street.as_deref(), Some("vavilova"));
-        assert_eq!(p.street_type.as_deref(), Some("street"));
-        assert_eq!(p.house.as_deref(), Some("57a"));
-        assert_eq!(units(&p), "fl2 pom211 kom211-13");
-    }
-
-    #[test]
-    fn sertal_latin_and_cyrillic() {
-        let p = parse_text("Ul. Yablachkova D. 21 Korpus 3, Et 3 Pom VIII Kom 1I, Moscow 127322");
-        assert_eq!(p.street.as_deref(), Some("yablachkova"));
-        assert_eq!(p.house.as_deref(), Some("21"));
-        assert_eq!(p.building.as_deref(), Some("k3"));
-        assert_eq!(units(&p), "fl3 pomviii kom1i");
-        assert_eq!(p.city.as_deref(), Some("moscow"));
-        assert_eq!(p.postal_code.as_deref(), Some("127322"));
-
-        let c = parse_text("ул. Яблочкова, д. 21, корп. 3, Москва");
-        assert_eq!(c.street.as_deref(), Some("yablochkova"));
-        assert_eq!(c.house.as_deref(), Some("21"));
-        assert_eq!(c.building.as_deref(), Some("k3"));
-        assert_eq!(c.city.as_deref(), Some("moscow"));
-        assert!(c.units.is_empty());
-    }
-
-    #[test]
-    fn russian_order_postcode_country_city_first() {
-        let p = parse_text("117292, Россия, г. Москва, ул. Вавилова, д. 57А, стр. 1, оф. 5");
-        assert_eq!(p.country.as_deref(), Some("RU"));
-        assert_eq!(p.postal_code.as_deref(), Some("117292"));
-        assert_eq!(p.city.as_deref(), Some("moscow"));
-        assert_eq!(p.street.as_deref(), Some("vavilova"));
-        assert_eq!(p.house.as_deref(), Some("57a"));
-        assert_eq!(p.building.as_deref(), Some("s1"));
-        assert_eq!(units(&p), "of5");
-    }
-
-    #[test]
-    fn str_is_a_street_before_a_name_and_stroenie_after_a_house() {
-        let p = parse_text("Lenin Str. 2, Alushta");
-        assert_eq!(p.street.as_deref(), Some("lenin"));
-        assert_eq!(p.house.as_deref(), Some("2"));
-        assert_eq!(p.building, None);
-        let p = parse_text("str. Clinceni 3");
-        assert_eq!(p.street.as_deref(), Some("clinceni"));
-        assert_eq!(p.house.as_deref(), Some("3"));
-        let p = parse_text("ul. Tverskaya d. 5 str. 1");
-        assert_eq!(p.street.as_deref(), Some("tverskaya"));
-        assert_eq!(p.building.as_deref(), Some("s1"));
-        let p = parse_text("Tverskaya ul., 5k2");
-        assert_eq!(p.house.as_deref(), Some("5"));
-        assert_eq!(p.building.as_deref(), Some("k2"));
-    }
-
-    #[test]
-    fn english_addresses() {
-        let p = parse_text("25 City Road, Epworth House, Office 320, London EC1Y 1AA");
-        assert_eq!(p.street.as_deref(), Some("city"));
-        assert_eq!(p.street_type.as_deref(), Some("road"));
-        assert_eq!(p.house.as_deref(), Some("25"));
-        assert_eq!(units(&p), "of320");
-        assert_eq!(p.city.as_deref(), Some("london"));
-        assert_eq!(p.postal_code.as_deref(), Some("ec1y1aa"));
-        assert_eq!(p.place.as_deref(), Some("epworth house"));
-
-        let p = parse_text("Suite 3.15 One Fetter Lane, London");
-        assert_eq!(p.street.as_deref(), Some("fetter"));
-        assert_eq!(p.street_type.as_deref(), Some("lane"));
-        assert_eq!(p.house.as_deref(), Some("1"));
-        assert_eq!(units(&p), "ste3.15");
-
-        let p = parse_text("Dai-Ichi Bldg. 6th Floor, 10-2 Nihombashi, 2-chome, Chuo-ku");
-        assert_eq!(units(&p), "fl6");
-        assert_eq!(p.house.as_deref(), Some("10-2"));
-        assert_eq!(p.street.as_deref(), Some("nihombashi"));
-
-        let p = parse_text("No. 15, Palizvani (7th) Street, Gandhi (South) Avenue");
-        assert_eq!(p.house.as_deref(), Some("15"));
-        assert_eq!(p.street.as_deref(), Some("palizvani7th"));
+    fn free_text() {
+        let cases = [
+            (
+                "d. 57A etazh 2 pom. 211 kom. 211-13, ul. Vavilova, Moscow 117292, Russia",
+                "RU|117292|moscow|vavilova|street|57a|-|fl2 pom211 kom211-13|-",
+            ),
+            (
+                "Ul. Yablachkova D. 21 Korpus 3, Et 3 Pom VIII Kom 1I, Moscow 127322",
+                "-|127322|moscow|yablachkova|street|21|k3|fl3 pomviii kom1i|-",
+            ),
+            (
+                "ул. Яблочкова, д. 21, корп. 3, Москва",
+                "-|-|moscow|yablochkova|street|21|k3|-|-",
+            ),
+            // Russian order: postcode, country, city first.
+            (
+                "117292, Россия, г. Москва, ул. Вавилова, д. 57А, стр. 1, оф. 5",
+                "RU|117292|moscow|vavilova|street|57a|s1|of5|-",
+            ),
+            // `str.` is a street type before a name and stroenie after a house number.
+            ("Lenin Str. 2, Alushta", "-|-|-|lenin|street|2|-|-|alushta"),
+            ("str. Clinceni 3", "-|-|-|clinceni|street|3|-|-|-"),
+            (
+                "ul. Tverskaya d. 5 str. 1",
+                "-|-|-|tverskaya|street|5|s1|-|-",
+            ),
+            ("Tverskaya ul., 5k2", "-|-|-|tverskaya|street|5|k2|-|-"),
+            (
+                "25 City Road, Epworth House, Office 320, London EC1Y 1AA",
+                "-|ec1y1aa|london|city|road|25|-|of320|epworth house",
+            ),
+            (
+                "Suite 3.15 One Fetter Lane, London",
+                "-|-|london|fetter|lane|1|-|ste3.15|-",
+            ),
+            (
+                "Dai-Ichi Bldg. 6th Floor, 10-2 Nihombashi, 2-chome, Chuo-ku",
+                "-|-|-|nihombashi|-|10-2|-|fl6|-",
+            ),
+            (
+                "No. 15, Palizvani (7th) Street, Gandhi (South) Avenue",
+                "-|-|-|palizvani7th|street|15|-|-|-",
+            ),
+            (
+                "Zweierstrasse 35, Zurich CH-8022",
+                "-|ch8022|zurich|zweier|street|35|-|-|-",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parts(&parse_text(text)), want, "{text}");
+        }
     }
 
     #[test]
     fn structured_record_fields_win() {
-        let a = Address {
-            text: "2 Partizanskii Ave, 2-31 Bldg".into(),
-            city: Some("Minsk 220033".into()),
-            country: Some("Belarus".into()),
+        let record = |text: &str, city: &str, country: &str| Address {
+            text: text.into(),
+            city: Some(city.into()),
+            country: Some(country.into()),
             ..Address::default()
         };
-        let p = parse(&a);
-        assert_eq!(p.country.as_deref(), Some("BY"));
-        assert_eq!(p.city.as_deref(), Some("minsk"));
-        assert_eq!(p.postal_code.as_deref(), Some("220033"));
-        assert_eq!(p.street.as_deref(), Some("partizanskii"));
-        assert_eq!(p.street_type.as_deref(), Some("avenue"));
-        assert_eq!(p.house.as_deref(), Some("2"));
-        assert_eq!(p.building.as_deref(), Some("k2-31"));
-
-        let a = Address {
-            text: "Ibex House, The Minories".into(),
-            city: Some("London EC3N 1DY".into()),
-            country: Some("United Kingdom".into()),
-            ..Address::default()
-        };
-        let p = parse(&a);
-        assert_eq!(p.city.as_deref(), Some("london"));
-        assert_eq!(p.postal_code.as_deref(), Some("ec3n1dy"));
-        assert_eq!(p.country.as_deref(), Some("GB"));
+        let p = parse(&record(
+            "2 Partizanskii Ave, 2-31 Bldg",
+            "Minsk 220033",
+            "Belarus",
+        ));
+        assert_eq!(parts(&p), "BY|220033|minsk|partizanskii|avenue|2|k2-31|-|-");
+        let p = parse(&record(
+            "Ibex House, The Minories",
+            "London EC3N 1DY",
+            "United Kingdom",
+        ));
+        assert_eq!(parts(&p), "GB|ec3n1dy|london|-|-|-|-|-|ibex house");
     }
 
     #[test]
@@ -865,14 +833,6 @@ mod tests {
             parse_text("PO Box 15875-1834").po_box.as_deref(),
             Some("158751834")
         );
-    }
-
-    #[test]
-    fn glued_street_types() {
-        let p = parse_text("Zweierstrasse 35, Zurich CH-8022");
-        assert_eq!(p.street.as_deref(), Some("zweier"));
-        assert_eq!(p.house.as_deref(), Some("35"));
-        assert_eq!(p.postal_code.as_deref(), Some("ch8022"));
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub(crate) static VOCAB: LazyLock<Vocab> = LazyLock::new(|| {
         }
     }
     for list in v.phrases.values_mut() {
-        list.sort_by(|a, b| b.1.len.cmp(&a.1.len));
+        list.sort_by_key(|(_, t)| std::cmp::Reverse(t.len));
     }
     v
 });
