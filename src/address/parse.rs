@@ -186,7 +186,9 @@ fn scan_city(text: &str) -> ParsedAddress {
     for (i, t) in first.iter().enumerate() {
         if let Some((pc, _)) = postcode_at(t, first.get(i + 1).copied()) {
             p.postal_code.get_or_insert(pc);
-        } else if is_alpha(t) && VOCAB.kind_at(&first[i..], Kind::City).is_none() {
+        } else if t.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+            && VOCAB.kind_at(&first[i..], Kind::City).is_none()
+        {
             words.push(*t);
         }
     }
@@ -196,11 +198,13 @@ fn scan_city(text: &str) -> ParsedAddress {
     p
 }
 
+/// Canonical city key: the table's name for a known city, else the words with hyphens as
+/// spaces (`Sankt-Peterburg` and `Sankt Peterburg` are one city).
 fn city_key(folded: &str) -> String {
     VOCAB
         .city(folded)
         .map(str::to_string)
-        .unwrap_or_else(|| folded.to_string())
+        .unwrap_or_else(|| folded.replace('-', " "))
 }
 
 fn has_digit(t: &str) -> bool {
@@ -362,18 +366,18 @@ impl<'a> Scan<'a> {
             {
                 j += 1;
             }
-            if self.same_seg(i, j)
-                && self.free(j)
-                && self.value_like(j, term.kind, term.canonical, true)
-            {
+            // A one-letter marker (`k 3`, `s 1`) takes only a number: `S.A.` is a legal form.
+            let digit_only = self.toks[i].text.len() == 1;
+            let fits = |j: usize| {
+                self.value_like(j, term.kind, term.canonical, j > i)
+                    && (!digit_only || has_digit(self.toks[j].text))
+            };
+            if self.same_seg(i, j) && self.free(j) && fits(j) {
                 return Some((*term, j));
             }
             let before = i.checked_sub(1);
             if let Some(b) = before.filter(|_| matches!(term.kind, Kind::Building | Kind::Unit)) {
-                if self.same_seg(b, i)
-                    && self.free(b)
-                    && self.value_like(b, term.kind, term.canonical, false)
-                {
+                if self.same_seg(b, i) && self.free(b) && fits(b) {
                     return Some((*term, b));
                 }
             }
