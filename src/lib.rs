@@ -4,6 +4,7 @@
 //! exit codes. Data flows one way (see ARCHITECTURE.md):
 //! input -> parties -> normalize -> candidates (index) -> score -> affiliates -> decide -> output.
 
+pub mod address;
 pub mod batch;
 pub mod error;
 pub mod geo;

@@ -1,6 +1,7 @@
 //! The one integration-test binary: drives the library and the `redflag` binary end to end.
 //! Each area has its own module; `util` holds the temporary work-dir helper and `../shared` lookup.
 
+mod address;
 mod util;
 mod compare;
 mod screen;
