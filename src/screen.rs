@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::address::{self, AddressIndex, AddressLevel};
 use crate::index::NameIndex;
 use crate::model::{Address, EntityKind, Watchlist};
 use crate::policy::{Decision, Policy};
@@ -101,6 +102,7 @@ pub fn entity_countries(e: &crate::model::Entity) -> Vec<&'static str> {
 pub struct Screener {
     pub watchlist: Arc<Watchlist>,
     pub index: NameIndex,
+    pub addresses: AddressIndex,
     pub policy: Policy,
     scorer: Scorer,
 }
@@ -108,9 +110,11 @@ pub struct Screener {
 impl Screener {
     pub fn new(watchlist: Watchlist, policy: Policy) -> Screener {
         let index = NameIndex::build(&watchlist);
+        let addresses = AddressIndex::new(&watchlist);
         Screener {
             watchlist: Arc::new(watchlist),
             index,
+            addresses,
             policy,
             scorer: Scorer::new(Weights::default()),
         }
@@ -147,6 +151,7 @@ impl Screener {
                 }
             }
         }
+        hits.extend(self.address_hits(party));
         hits.sort_by(|a, b| {
             b.decision
                 .cmp(&a.decision)
@@ -163,6 +168,69 @@ impl Screener {
             hits,
             error: None,
         }
+    }
+
+    /// Listed entities registered at the party's address (premises or building level). Shared
+    /// addresses are evidence for review, never a block on their own.
+    fn address_hits(&self, party: &Party) -> Vec<Hit> {
+        let Some(addr) = &party.address else {
+            return Vec::new();
+        };
+        let mut addr = addr.clone();
+        if addr.country.is_none() {
+            addr.country = party.country.clone();
+        }
+        let parsed = address::parse(&addr);
+        if !parsed.has_building() {
+            return Vec::new();
+        }
+        let mut out: Vec<Hit> = Vec::new();
+        for h in self.addresses.lookup(&parsed) {
+            if h.matched.level < AddressLevel::Building {
+                continue;
+            }
+            let entity = &self.watchlist.entities[h.entity];
+            let listed_addr = entity.addresses[h.address].full();
+            let list = self.watchlist.list_of(entity);
+            let mut explanation = format!(
+                "same {} as {} `{}`: party address `{}`, listed address `{}`; {}",
+                h.matched.level.as_str(),
+                if entity.status.listed { "listed" } else { "watched" },
+                entity.primary_name(),
+                addr.full(),
+                listed_addr,
+                h.matched.explanation
+            );
+            if h.mass_registration {
+                explanation.push_str(&format!(
+                    "; mass-registration address: {} entities share this building",
+                    h.occupancy
+                ));
+            }
+            let hit = Hit {
+                entity_id: entity.id.clone(),
+                entity_name: entity.primary_name().to_string(),
+                matched_name: listed_addr,
+                score: (h.matched.score * 1000.0).round() / 1000.0,
+                kind: HitKind::Address,
+                explanation,
+                list: list.name.clone(),
+                list_version: list.version.clone(),
+                listed: entity.status.listed,
+                decision: if h.mass_registration {
+                    Decision::Clear
+                } else {
+                    Decision::Review
+                },
+                entity_index: h.entity,
+            };
+            match out.iter_mut().find(|x| x.entity_index == h.entity) {
+                Some(x) if x.score >= hit.score => {}
+                Some(x) => *x = hit,
+                None => out.push(hit),
+            }
+        }
+        out
     }
 
     fn name_hits(

@@ -56,8 +56,16 @@ fn check_fixture(file: &str) {
         let decision = l["decision"].as_str().unwrap();
         let entity = l["hits"][0]["entity_id"].as_str().unwrap_or("");
         let ok = match e.note.as_str() {
-            // Shared-address evidence is the affiliates issue's; by name these stay clear for now.
-            "address" => true,
+            // An unknown name at a listed party's building: review, with the address as evidence.
+            "address" => {
+                decision == "review"
+                    && entity == e.entity
+                    && l["hits"][0]["kind"] == "address"
+                    && l["hits"][0]["explanation"]
+                        .as_str()
+                        .unwrap()
+                        .contains("listed address")
+            }
             // A listed name inside a longer name is at least a review, with the right entity.
             "embedded" => decision != "clear" && entity == e.entity,
             _ => decision == e.decision && (e.entity.is_empty() || entity == e.entity),
