@@ -48,10 +48,16 @@ impl Summary {
 
     fn add(&mut self, s: &ScreenedRow) {
         self.rows += 1;
-        *self.rows_by_decision.entry(s.decision().as_str()).or_insert(0) += 1;
+        *self
+            .rows_by_decision
+            .entry(s.decision().as_str())
+            .or_insert(0) += 1;
         for r in &s.results {
             self.parties += 1;
-            *self.parties_by_decision.entry(r.decision.as_str()).or_insert(0) += 1;
+            *self
+                .parties_by_decision
+                .entry(r.decision.as_str())
+                .or_insert(0) += 1;
             for h in r.hits.iter().filter(|h| h.decision != Decision::Clear) {
                 *self
                     .entities_hit

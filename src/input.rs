@@ -130,7 +130,11 @@ impl Layout {
                 });
                 match part {
                     Part::Name => {
-                        let rank = if header_key(h).ends_with("name") { 2 } else { 1 };
+                        let rank = if header_key(h).ends_with("name") {
+                            2
+                        } else {
+                            1
+                        };
                         if rank > *name_rank.get(role).unwrap_or(&0) {
                             pc.name = i;
                             name_rank.insert(role, rank);
@@ -172,9 +176,11 @@ impl Layout {
 }
 
 fn parse_override(spec: &str, headers: &[String], file: &str) -> Result<PartyColumns> {
-    let (role, cols) = spec
-        .split_once('=')
-        .ok_or_else(|| Error::Usage(format!("--party {spec}: expected ROLE=COLUMN[,ADDRESS_COLUMNS...]")))?;
+    let (role, cols) = spec.split_once('=').ok_or_else(|| {
+        Error::Usage(format!(
+            "--party {spec}: expected ROLE=COLUMN[,ADDRESS_COLUMNS...]"
+        ))
+    })?;
     let find = |name: &str| -> Result<usize> {
         let key = header_key(name);
         headers
@@ -265,7 +271,9 @@ impl<R: Read> ShipmentReader<R> {
         for (i, h) in header.iter().enumerate() {
             let h = std::str::from_utf8(h).map_err(|_| {
                 Error::data(
-                    Location::new(file).line(1).field(format!("column {}", i + 1)),
+                    Location::new(file)
+                        .line(1)
+                        .field(format!("column {}", i + 1)),
                     "invalid UTF-8 in the header",
                 )
             })?;
@@ -374,13 +382,31 @@ mod tests {
 
     #[test]
     fn columns_are_recognised_by_synonyms() {
-        assert_eq!(classify_column("Ship-to Street"), Some(("consignee", Part::Street)));
-        assert_eq!(classify_column("ship_to_name"), Some(("consignee", Part::Name)));
-        assert_eq!(classify_column("Consignee"), Some(("consignee", Part::Name)));
+        assert_eq!(
+            classify_column("Ship-to Street"),
+            Some(("consignee", Part::Street))
+        );
+        assert_eq!(
+            classify_column("ship_to_name"),
+            Some(("consignee", Part::Name))
+        );
+        assert_eq!(
+            classify_column("Consignee"),
+            Some(("consignee", Part::Name))
+        );
         assert_eq!(classify_column("Sold-to Party"), Some(("buyer", Part::Id)));
-        assert_eq!(classify_column("Forwarding Agent"), Some(("forwarder", Part::Name)));
-        assert_eq!(classify_column("END USER COUNTRY"), Some(("end_user", Part::Country)));
-        assert_eq!(classify_column("Notify Party"), Some(("notify", Part::Name)));
+        assert_eq!(
+            classify_column("Forwarding Agent"),
+            Some(("forwarder", Part::Name))
+        );
+        assert_eq!(
+            classify_column("END USER COUNTRY"),
+            Some(("end_user", Part::Country))
+        );
+        assert_eq!(
+            classify_column("Notify Party"),
+            Some(("notify", Part::Name))
+        );
         assert_eq!(classify_column("Value EUR"), None);
     }
 
@@ -412,14 +438,24 @@ mod tests {
         assert_eq!(rows.len(), 4);
         assert!(rows[0].error.is_none());
         assert_eq!(rows[0].parties.len(), 2);
-        assert!(rows[1].error.as_deref().unwrap().contains("t.csv:3: expected 2 fields, found 1"));
-        assert!(rows[2].error.as_deref().unwrap().contains("column `Shipper`"));
+        assert!(rows[1]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("t.csv:3: expected 2 fields, found 1"));
+        assert!(rows[2]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("column `Shipper`"));
         assert!(rows[3].error.as_deref().unwrap().contains("no party name"));
     }
 
     #[test]
     fn no_party_column_is_an_error_naming_the_file() {
-        let e = ShipmentReader::new(&b"a,b\n1,2\n"[..], b',', &[], "x.csv").err().unwrap();
+        let e = ShipmentReader::new(&b"a,b\n1,2\n"[..], b',', &[], "x.csv")
+            .err()
+            .unwrap();
         assert!(e.to_string().starts_with("x.csv:1"), "{e}");
     }
 }

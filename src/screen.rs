@@ -144,7 +144,10 @@ impl Screener {
                 continue;
             }
             for h in self.name_hits(&variant, &norm, party.kind, country) {
-                match hits.iter_mut().find(|x: &&mut Hit| x.entity_index == h.entity_index) {
+                match hits
+                    .iter_mut()
+                    .find(|x: &&mut Hit| x.entity_index == h.entity_index)
+                {
                     Some(x) if x.score >= h.score => {}
                     Some(x) => *x = h,
                     None => hits.push(h),
@@ -195,7 +198,11 @@ impl Screener {
             let mut explanation = format!(
                 "same {} as {} `{}`: party address `{}`, listed address `{}`; {}",
                 h.matched.level.as_str(),
-                if entity.status.listed { "listed" } else { "watched" },
+                if entity.status.listed {
+                    "listed"
+                } else {
+                    "watched"
+                },
                 entity.primary_name(),
                 addr.full(),
                 listed_addr,
@@ -251,9 +258,7 @@ impl Screener {
             } else {
                 party_kind
             };
-            let q = per_kind
-                .entry(kind)
-                .or_insert_with(|| normalize(raw, kind));
+            let q = per_kind.entry(kind).or_insert_with(|| normalize(raw, kind));
             let mut m = self.scorer.compare(q, &rec.norm, kind);
             if flags.embedded && m.score < t.review {
                 m.score = t.review;
@@ -275,7 +280,9 @@ impl Screener {
             if m.score < t.report {
                 continue;
             }
-            let e = best.entry(rec.entity).or_insert((-1.0, 0, NameMatch::default(), false));
+            let e = best
+                .entry(rec.entity)
+                .or_insert((-1.0, 0, NameMatch::default(), false));
             if m.score > e.0 {
                 *e = (m.score, rec.name, m, flags.embedded);
             }

@@ -29,8 +29,9 @@ pub struct CompareArgs {
 }
 
 fn parse_kind(s: &str) -> Result<EntityKind> {
-    EntityKind::parse(s)
-        .ok_or_else(|| Error::Usage(format!("unknown kind `{s}` (person, org, vessel, any)")).into())
+    EntityKind::parse(s).ok_or_else(|| {
+        Error::Usage(format!("unknown kind `{s}` (person, org, vessel, any)")).into()
+    })
 }
 
 pub fn run(args: CompareArgs) -> Result<i32> {
@@ -40,7 +41,10 @@ pub fn run(args: CompareArgs) -> Result<i32> {
     if let Some(path) = &args.pairs {
         return pairs(path, kind, threshold);
     }
-    let (a, b) = (args.name_a.unwrap_or_default(), args.name_b.unwrap_or_default());
+    let (a, b) = (
+        args.name_a.unwrap_or_default(),
+        args.name_b.unwrap_or_default(),
+    );
     let m = compare_names(&a, &b, kind);
     let decision = if m.score >= policy.thresholds.block {
         "match (block band)"
@@ -63,7 +67,11 @@ fn pairs(path: &PathBuf, default_kind: EntityKind, threshold: f32) -> Result<i32
         other => Error::data(Location::new(&file), format!("{other:?}")),
     })?;
     let headers = rdr.headers().with_context(|| file.clone())?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
     let (Some(c1), Some(c2)) = (col("name1"), col("name2")) else {
         return Err(Error::data(
             Location::new(&file).line(1),

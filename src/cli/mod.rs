@@ -107,6 +107,9 @@ pub fn report_error(e: &anyhow::Error) -> i32 {
     }
     eprintln!("redflag: {e:#}");
     e.chain()
-        .find_map(|c| c.downcast_ref::<redflag::Error>().map(redflag::Error::exit_code))
+        .find_map(|c| {
+            c.downcast_ref::<redflag::Error>()
+                .map(redflag::Error::exit_code)
+        })
         .unwrap_or(exit::SOFTWARE)
 }

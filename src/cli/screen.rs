@@ -58,7 +58,9 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
     let mut head = vec![0u8; 8192];
     let mut len = 0;
     while len < head.len() {
-        let n = input.read(&mut head[len..]).map_err(|e| Error::io(&name, e))?;
+        let n = input
+            .read(&mut head[len..])
+            .map_err(|e| Error::io(&name, e))?;
         if n == 0 {
             break;
         }
@@ -77,7 +79,9 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
     let mut reader = ShipmentReader::new(input, delimiter, &args.party, &name)?;
 
     let out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).map_err(|e| Error::io(p, e))?,
+        )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let format = match args.format {
@@ -89,8 +93,10 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
     let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} rows screened ({per_sec}) {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} rows screened ({per_sec}) {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         pb
     });
@@ -117,7 +123,14 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        writeln!(e, "redflag: screened {} rows, {} parties in {:.2?} against {}", summary.rows, summary.parties, started.elapsed(), lists.join("; "))?;
+        writeln!(
+            e,
+            "redflag: screened {} rows, {} parties in {:.2?} against {}",
+            summary.rows,
+            summary.parties,
+            started.elapsed(),
+            lists.join("; ")
+        )?;
         writeln!(e, "  rows:    {}", by(&summary.rows_by_decision))?;
         writeln!(e, "  parties: {}", by(&summary.parties_by_decision))?;
         for (entity, n) in &summary.entities_hit {

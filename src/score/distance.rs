@@ -95,7 +95,11 @@ pub fn weighted_distance(a: &[u8], b: &[u8]) -> f32 {
             let ins = cur[j - 1] + indel_cost(b, j - 1);
             let sub = prev[j - 1] + substitution_cost(a[i - 1], b[j - 1]);
             let mut best = del.min(ins).min(sub);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && a[i - 1] != a[i - 2]
+            if i > 1
+                && j > 1
+                && a[i - 1] == b[j - 2]
+                && a[i - 2] == b[j - 1]
+                && a[i - 1] != a[i - 2]
             {
                 best = best.min(prev2[j - 2] + 0.6);
             }
@@ -141,7 +145,11 @@ mod tests {
 
     #[test]
     fn transliteration_variants_are_close() {
-        assert!(sim("serniya", "sernia") >= 0.85, "{}", sim("serniya", "sernia"));
+        assert!(
+            sim("serniya", "sernia") >= 0.85,
+            "{}",
+            sim("serniya", "sernia")
+        );
         assert!(sim("muhammad", "mohammed") >= 0.85);
         assert!(sim("yablachkova", "yablochkova") >= 0.9);
         assert!(sim("vucic", "vukic") >= 0.85);

@@ -68,10 +68,7 @@ impl fmt::Display for NameMatch {
                 } else {
                     format!(
                         "{}~{} ({:?} {:.2})",
-                        p.query,
-                        p.candidate,
-                        p.kind,
-                        p.similarity
+                        p.query, p.candidate, p.kind, p.similarity
                     )
                     .to_lowercase()
                 }
@@ -82,7 +79,11 @@ impl fmt::Display for NameMatch {
             write!(f, "; only in party [{}]", self.unmatched_query.join(" "))?;
         }
         if !self.unmatched_candidate.is_empty() {
-            write!(f, "; only in listed name [{}]", self.unmatched_candidate.join(" "))?;
+            write!(
+                f,
+                "; only in listed name [{}]",
+                self.unmatched_candidate.join(" ")
+            )?;
         }
         for n in &self.notes {
             write!(f, "; {n}")?;
@@ -149,10 +150,10 @@ impl Scorer {
     pub fn compare_names(&self, a: &str, b: &str, kind: EntityKind) -> NameMatch {
         let scorer = self;
         let mut best = NameMatch::default();
-    for va in name_variants(a) {
-        let na = normalize(&va, kind);
-        for vb in name_variants(b) {
-            let m = scorer.compare(&na, &normalize(&vb, kind), kind);
+        for va in name_variants(a) {
+            let na = normalize(&va, kind);
+            for vb in name_variants(b) {
+                let m = scorer.compare(&na, &normalize(&vb, kind), kind);
                 if m.score > best.score || best.pairs.is_empty() && !m.pairs.is_empty() {
                     best = m;
                 }
@@ -220,8 +221,12 @@ impl Scorer {
             {
                 continue;
             }
-            q_used[cand.q.0..cand.q.1].iter_mut().for_each(|u| *u = true);
-            c_used[cand.c.0..cand.c.1].iter_mut().for_each(|u| *u = true);
+            q_used[cand.q.0..cand.q.1]
+                .iter_mut()
+                .for_each(|u| *u = true);
+            c_used[cand.c.0..cand.c.1]
+                .iter_mut()
+                .for_each(|u| *u = true);
             chosen.push(cand);
         }
         chosen.sort_by_key(|p| p.q.0);
@@ -443,7 +448,11 @@ fn joined_pairs(
                 let sim = token_similarity(&buf, &s.text);
                 if sim >= TOKEN_FLOOR {
                     let (run, single) = ((start, end), (j, j + 1));
-                    let (q, c) = if flipped { (single, run) } else { (run, single) };
+                    let (q, c) = if flipped {
+                        (single, run)
+                    } else {
+                        (run, single)
+                    };
                     out.push(Candidate {
                         q,
                         c,
@@ -484,7 +493,11 @@ fn acronym_pairs(short: &NormName, long: &NormName, flipped: bool, out: &mut Vec
             }
             let run = (lo, hi - long.acronym_offset);
             let single = (i, i + 1);
-            let (q, c) = if flipped { (run, single) } else { (single, run) };
+            let (q, c) = if flipped {
+                (run, single)
+            } else {
+                (single, run)
+            };
             out.push(Candidate {
                 q,
                 c,

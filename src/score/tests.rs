@@ -59,8 +59,20 @@ fn embedded_listed_name() {
 #[test]
 fn homonyms_and_contradictions() {
     assert!(score("Sergey Ivanov", "Sergey Viktorovich Lavrov", Person) < 0.6);
-    assert!(score("Geoffrey Boris Johnson", "Alexandre Boris de Pfeffel Johnson", Person) < 0.75);
-    assert!(score("Boris Johnson", "Alexandre Boris de Pfeffel Johnson", Person) >= 0.8);
+    assert!(
+        score(
+            "Geoffrey Boris Johnson",
+            "Alexandre Boris de Pfeffel Johnson",
+            Person
+        ) < 0.75
+    );
+    assert!(
+        score(
+            "Boris Johnson",
+            "Alexandre Boris de Pfeffel Johnson",
+            Person
+        ) >= 0.8
+    );
 }
 
 #[test]

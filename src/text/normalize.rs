@@ -337,8 +337,7 @@ fn tokenize(folded: &str) -> Vec<String> {
 /// Digits between letters are read as the letters they stand for: `Sech1n`, `I9or`, `Ig0r`.
 fn leet_to_letters(token: String) -> String {
     let b = token.as_bytes();
-    if b.len() < 3 || !b.iter().any(u8::is_ascii_digit) || !b.iter().any(u8::is_ascii_alphabetic)
-    {
+    if b.len() < 3 || !b.iter().any(u8::is_ascii_digit) || !b.iter().any(u8::is_ascii_alphabetic) {
         return token;
     }
     let mut out = b.to_vec();
@@ -466,9 +465,7 @@ fn lookup_legal(joined: &str, terms: &Terms) -> Option<LegalForm> {
     let bucket = terms.legal_fuzzy.get(&joined.as_bytes()[0])?;
     bucket
         .iter()
-        .find(|(v, _)| {
-            v.len().abs_diff(joined.len()) <= 1 && strsim::osa_distance(v, joined) <= 1
-        })
+        .find(|(v, _)| v.len().abs_diff(joined.len()) <= 1 && strsim::osa_distance(v, joined) <= 1)
         .map(|(_, f)| *f)
 }
 
@@ -498,13 +495,25 @@ mod tests {
         assert_eq!(keys("OAO Gazprom", org), ("gazprom".into(), vec!["ojsc"]));
         assert_eq!(keys("Siemens Aktiengesellschaft", org).1, vec!["ag"]);
         assert_eq!(keys("Siemens Aktiengeselschaft", org).1, vec!["ag"]);
-        assert_eq!(keys("FABERLIC EUROPE Sp. z o.o.", org), ("faberlic europe".into(), vec!["sp z oo"]));
+        assert_eq!(
+            keys("FABERLIC EUROPE Sp. z o.o.", org),
+            ("faberlic europe".into(), vec!["sp z oo"])
+        );
         assert_eq!(keys("SIS d.o.o.", org), ("sis".into(), vec!["doo"]));
         assert_eq!(keys("SIS DOO", org), ("sis".into(), vec!["doo"]));
-        assert_eq!(keys("Samsung Electronics Co., Ltd.", org), ("samsung electronics".into(), vec!["co ltd"]));
+        assert_eq!(
+            keys("Samsung Electronics Co., Ltd.", org),
+            ("samsung electronics".into(), vec!["co ltd"])
+        );
         assert_eq!(keys("中国航天科工集团有限公司", org).1, vec!["co ltd"]);
-        assert_eq!(keys("Alexsong Pte Ltd", org), ("alexsong".into(), vec!["pte ltd"]));
-        assert_eq!(keys("Invention Bridge S.L.", org), ("invention bridge".into(), vec!["sl"]));
+        assert_eq!(
+            keys("Alexsong Pte Ltd", org),
+            ("alexsong".into(), vec!["pte ltd"])
+        );
+        assert_eq!(
+            keys("Invention Bridge S.L.", org),
+            ("invention bridge".into(), vec!["sl"])
+        );
     }
 
     #[test]
@@ -533,7 +542,10 @@ mod tests {
         assert_eq!(keys("J.P. Morgan & Co.", any).0, "jp morgan");
         assert_eq!(keys("Brigade Forty-Four", any).0, "brigade 44");
         assert_eq!(keys("Brigade Forty 4", any).0, "brigade 44");
-        assert_eq!(keys("1st International Bank", any).0, "1 international bank");
+        assert_eq!(
+            keys("1st International Bank", any).0,
+            "1 international bank"
+        );
         assert_eq!(keys("First Bank Int'l", any).0, "1 bank international");
         assert_eq!(keys("Ig0r Sech1n", EntityKind::Person).0, "igor sechin");
         assert_eq!(keys("Al Qa'ida", any).0, "al qaida");
@@ -552,5 +564,28 @@ mod tests {
             .map(|t| t.chars().next().unwrap())
             .collect();
         assert_eq!(initials, "casic");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tokens_are_lowercase_ascii_alphanumerics(name in "\\PC{0,40}") {
+            for kind in [EntityKind::Person, EntityKind::Organization, EntityKind::Unknown] {
+                let n = normalize(&name, kind);
+                for t in &n.tokens {
+                    proptest::prop_assert!(!t.text.is_empty());
+                    proptest::prop_assert!(t.text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+                }
+                proptest::prop_assert!(n.acronym_offset + n.tokens.len() <= n.acronym_source.len());
+            }
+        }
+
+        #[test]
+        fn case_and_punctuation_do_not_change_the_key(name in "[A-Za-z]{2,8}( [A-Za-z]{2,8}){0,3}") {
+            let plain = normalize(&name, EntityKind::Organization).key();
+            let shouted = normalize(&name.to_uppercase(), EntityKind::Organization).key();
+            let quoted = normalize(&format!("«{name}»,"), EntityKind::Organization).key();
+            proptest::prop_assert_eq!(&plain, &shouted);
+            proptest::prop_assert_eq!(&plain, &quoted);
+        }
     }
 }

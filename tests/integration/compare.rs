@@ -5,7 +5,13 @@ use crate::util::{stdout, WorkDir};
 #[test]
 fn single_pair_golden_output() {
     let wd = WorkDir::new();
-    let o = wd.run(&["compare", "--kind", "org", "OOO Robin Treid", "ООО «Робин Трейд»"]);
+    let o = wd.run(&[
+        "compare",
+        "--kind",
+        "org",
+        "OOO Robin Treid",
+        "ООО «Робин Трейд»",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(
         stdout(&o),

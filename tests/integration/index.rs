@@ -26,12 +26,21 @@ const SYLLABLES: [&str; 24] = [
     "ser", "ni", "ya", "ro", "bin", "tra", "de", "tul", "pla", "nar", "ka", "sik", "mo", "len",
     "vo", "za", "rik", "tel", "an", "gor", "mu", "ham", "dov", "lex",
 ];
-const GENERIC: [&str; 6] = ["Trading", "Group", "Engineering", "Bank", "Systems", "Holding"];
+const GENERIC: [&str; 6] = [
+    "Trading",
+    "Group",
+    "Engineering",
+    "Bank",
+    "Systems",
+    "Holding",
+];
 const FORMS: [&str; 5] = ["LLC", "OOO", "JSC", "Ltd", "GmbH"];
 
 fn word(rng: &mut Rng) -> String {
     let n = 2 + rng.below(2);
-    let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+    let w: String = (0..n)
+        .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+        .collect();
     let mut c = w.chars();
     c.next().unwrap().to_uppercase().chain(c).collect()
 }

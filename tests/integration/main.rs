@@ -2,7 +2,7 @@
 //! Each area has its own module; `util` holds the temporary work-dir helper and `../shared` lookup.
 
 mod address;
-mod util;
 mod compare;
-mod screen;
 mod index;
+mod screen;
+mod util;

@@ -51,8 +51,13 @@ fn check_fixture(file: &str) {
     assert_eq!(lines.len(), exp.len(), "one JSON line per party per row");
     let mut wrong = Vec::new();
     for l in &lines {
-        let key = (l["row"].as_u64().unwrap(), l["party"].as_str().unwrap().to_string());
-        let e = exp.get(&key).unwrap_or_else(|| panic!("unexpected party {key:?}"));
+        let key = (
+            l["row"].as_u64().unwrap(),
+            l["party"].as_str().unwrap().to_string(),
+        );
+        let e = exp
+            .get(&key)
+            .unwrap_or_else(|| panic!("unexpected party {key:?}"));
         let decision = l["decision"].as_str().unwrap();
         let entity = l["hits"][0]["entity_id"].as_str().unwrap_or("");
         let ok = match e.note.as_str() {
@@ -101,7 +106,10 @@ fn csv_output_keeps_every_row_and_column_in_order() {
     let mut out = csv::Reader::from_path(wd.join("out.csv")).unwrap();
     let in_headers = inp.headers().unwrap().clone();
     let out_headers = out.headers().unwrap().clone();
-    assert_eq!(out_headers.len(), in_headers.len() + redflag::output::CSV_COLUMNS.len());
+    assert_eq!(
+        out_headers.len(),
+        in_headers.len() + redflag::output::CSV_COLUMNS.len()
+    );
     assert_eq!(&out_headers[in_headers.len()], "redflag_decision");
     let ins: Vec<csv::StringRecord> = inp.records().map(|r| r.unwrap()).collect();
     let outs: Vec<csv::StringRecord> = out.records().map(|r| r.unwrap()).collect();
@@ -175,8 +183,14 @@ fn bad_rows_are_error_rows_never_dropped_or_clear() {
     assert_eq!(rows, vec![1, 1, 2, 3, 4]);
     assert_eq!(lines[2]["decision"], "error");
     assert!(lines[2]["error"].as_str().unwrap().contains("bad.csv:3"));
-    assert!(lines[3]["error"].as_str().unwrap().contains("column `Shipper`"));
-    assert!(lines[4]["error"].as_str().unwrap().contains("no party name"));
+    assert!(lines[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("column `Shipper`"));
+    assert!(lines[4]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no party name"));
 }
 
 #[test]
