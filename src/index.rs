@@ -294,13 +294,17 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
     }
 }
 
-/// Initials of every run of 2..=8 words (the acronyms a name could be written as).
+/// Initials of the acronyms a name could be written as: of the whole name, and of every run of
+/// 3..=8 words (two letters of a partial run say too little; the scorer applies the same rule).
 fn run_initials(words: &[String]) -> Vec<String> {
     let initials: Vec<u8> = words.iter().filter_map(|w| w.bytes().next()).collect();
     let mut out = Vec::new();
     for start in 0..initials.len() {
         for end in start + 2..=(start + 8).min(initials.len()) {
-            if initials[start..end].iter().all(u8::is_ascii_alphabetic) {
+            let whole = start == 0 && end == initials.len();
+            if (end - start >= 3 || whole)
+                && initials[start..end].iter().all(u8::is_ascii_alphabetic)
+            {
                 out.push(String::from_utf8_lossy(&initials[start..end]).into_owned());
             }
         }

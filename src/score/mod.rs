@@ -482,7 +482,8 @@ fn acronym_pairs(short: &NormName, long: &NormName, flipped: bool, out: &mut Vec
             continue;
         }
         for start in 0..=initials.len().saturating_sub(a.len()) {
-            if &initials[start..start + a.len()] != a {
+            let whole = start == 0 && a.len() == initials.len();
+            if &initials[start..start + a.len()] != a || (a.len() < 3 && !whole) {
                 continue;
             }
             // Map the run onto the token positions (legal forms peeled off the ends are outside).
