@@ -315,22 +315,8 @@ fn run_initials(words: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Entity, Name, NameType};
-
     fn list(names: &[&str]) -> Watchlist {
-        Watchlist {
-            lists: vec![Default::default()],
-            entities: names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| Entity {
-                    id: i.to_string(),
-                    kind: EntityKind::Organization,
-                    names: vec![Name::new(*n, NameType::Primary)],
-                    ..Default::default()
-                })
-                .collect(),
-        }
+        Watchlist::from_names(EntityKind::Organization, names.iter().copied())
     }
 
     fn found(idx: &NameIndex, q: &str) -> Vec<u32> {

@@ -273,6 +273,27 @@ pub struct Watchlist {
 }
 
 impl Watchlist {
+    /// A one-list watchlist of entities of one kind, one primary name each, ids `0`, `1`, ...
+    /// (for tests, benchmarks and ad-hoc lists).
+    pub fn from_names<S: Into<String>>(
+        kind: EntityKind,
+        names: impl IntoIterator<Item = S>,
+    ) -> Self {
+        Watchlist {
+            lists: vec![ListInfo::default()],
+            entities: names
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| Entity {
+                    id: i.to_string(),
+                    kind,
+                    names: vec![Name::new(n, NameType::Primary)],
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
     /// Appends another watchlist, re-pointing its entities at the appended list infos.
     pub fn merge(&mut self, other: Watchlist) {
         let offset = self.lists.len();

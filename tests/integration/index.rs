@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use redflag::index::NameIndex;
-use redflag::model::{Entity, EntityKind, Name, NameType, Watchlist};
+use redflag::model::{EntityKind, Watchlist};
 use redflag::score::{Scorer, Weights};
 use redflag::text::normalize;
 
@@ -85,19 +85,7 @@ fn variant(rng: &mut Rng, name: &str) -> String {
 fn index_finds_every_brute_force_hit() {
     let mut rng = Rng(0x5eed_1234_abcd_9876);
     let names: Vec<String> = (0..2500).map(|_| name(&mut rng)).collect();
-    let wl = Watchlist {
-        lists: vec![Default::default()],
-        entities: names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Entity {
-                id: i.to_string(),
-                kind: EntityKind::Organization,
-                names: vec![Name::new(n.clone(), NameType::Primary)],
-                ..Default::default()
-            })
-            .collect(),
-    };
+    let wl = Watchlist::from_names(EntityKind::Organization, names.iter().cloned());
     let index = NameIndex::build(&wl);
     let scorer = Scorer::new(Weights::default());
     let threshold = redflag::policy::Thresholds::default().report;
