@@ -66,7 +66,7 @@ impl ListArgs {
             if (s == "seed" && !p.exists()) || s == "builtin:seed" {
                 merged.merge(watchlist::seed());
             } else {
-                merged.merge(watchlist::load(p, forced)?);
+                merged.merge(watchlist::load(p, forced).map_err(unavailable_if_unreadable)?);
             }
         }
         Ok(merged)
@@ -81,6 +81,16 @@ impl ListArgs {
 
     pub fn screener(&self) -> Result<Screener> {
         Ok(Screener::new(self.load_watchlist()?, self.load_policy()?))
+    }
+}
+
+/// A watchlist file that cannot be read means the check cannot be made (69), not bad input.
+fn unavailable_if_unreadable(e: redflag::Error) -> redflag::Error {
+    match e {
+        redflag::Error::Io { path, source } => {
+            redflag::Error::WatchlistUnavailable(format!("{}: {source}", path.display()))
+        }
+        other => other,
     }
 }
 

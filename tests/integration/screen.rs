@@ -209,3 +209,23 @@ fn party_override_names_the_columns() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stdout(&o).contains("\"party\":\"buyer\""));
 }
+
+#[test]
+fn missing_watchlist_is_unavailable_and_corrupt_one_is_bad_data() {
+    let wd = WorkDir::new();
+    wd.write("s.csv", "Shipper\nAcme Ltd\n");
+    let o = wd.run(&["screen", "s.csv", "--watchlist", "missing.toml"]);
+    assert_eq!(o.status.code(), Some(69), "{}", stderr(&o));
+    assert!(stderr(&o).contains("missing.toml"));
+    wd.write("bad.toml", "[list]\nname = \"x\"\n[[entity]]\nid = \"a\"\nkind = \"organization\"\nnames = [ { text = \"A\" } ]\nbogus = 1\n");
+    let o = wd.run(&[
+        "screen",
+        "s.csv",
+        "--watchlist",
+        "bad.toml",
+        "--watchlist-format",
+        "native",
+    ]);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.toml:7"), "{}", stderr(&o));
+}
