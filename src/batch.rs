@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::address::{self, ParsedAddress};
 use crate::error::Result;
 use crate::input::ShipmentReader;
 use crate::output::{ResultWriter, ScreenedRow};
@@ -30,6 +31,91 @@ pub struct Summary {
     pub parties_by_decision: BTreeMap<&'static str, u64>,
     /// Hit counts per listed entity (`list:id name`), for the summary.
     pub entities_hit: BTreeMap<String, u64>,
+    /// Parties of this file with different names registered in one building.
+    pub clusters: Vec<Cluster>,
+}
+
+/// Counterparties of one batch that share a building: unknown consignees at one address are a
+/// red flag by themselves, listed or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    /// One of the addresses as written.
+    pub address: String,
+    /// How many different party names share the building.
+    pub distinct_names: usize,
+    /// Up to [`CLUSTER_MEMBERS_SHOWN`] rows per name.
+    pub members: Vec<ClusterMember>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterMember {
+    pub row: u64,
+    pub party: String,
+    pub name: String,
+    pub address: String,
+}
+
+/// Rows listed per party name in a cluster.
+pub const CLUSTER_MEMBERS_SHOWN: usize = 3;
+/// Distinct (name, address) pairs tracked for clusters; beyond it a batch reports what it saw.
+pub const CLUSTER_TRACK_LIMIT: usize = 500_000;
+
+/// Collects the batch's party addresses and groups those that share a building.
+#[derive(Default)]
+struct ClusterTracker {
+    index: std::collections::HashMap<(String, String), usize>,
+    addresses: Vec<ParsedAddress>,
+    names: Vec<String>,
+    members: Vec<Vec<ClusterMember>>,
+}
+
+impl ClusterTracker {
+    fn add(&mut self, name_key: String, parsed: ParsedAddress, member: ClusterMember) {
+        let key = (name_key.clone(), member.address.clone());
+        if let Some(&i) = self.index.get(&key) {
+            if self.members[i].len() < CLUSTER_MEMBERS_SHOWN {
+                self.members[i].push(member);
+            }
+            return;
+        }
+        if self.addresses.len() >= CLUSTER_TRACK_LIMIT {
+            return;
+        }
+        self.index.insert(key, self.addresses.len());
+        self.addresses.push(parsed);
+        self.names.push(name_key);
+        self.members.push(vec![member]);
+    }
+
+    fn finish(self) -> Vec<Cluster> {
+        let mut out: Vec<Cluster> = address::clusters(&self.addresses)
+            .into_iter()
+            .filter_map(|group| {
+                let mut names: Vec<&str> = group.iter().map(|&i| self.names[i].as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                if names.len() < 2 {
+                    return None;
+                }
+                let mut members: Vec<ClusterMember> = group
+                    .iter()
+                    .flat_map(|&i| self.members[i].iter().cloned())
+                    .collect();
+                members.sort_by_key(|m| m.row);
+                Some(Cluster {
+                    address: self.addresses[group[0]].raw.clone(),
+                    distinct_names: names.len(),
+                    members,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.distinct_names
+                .cmp(&a.distinct_names)
+                .then(a.address.cmp(&b.address))
+        });
+        out
+    }
 }
 
 impl Summary {
@@ -76,6 +162,7 @@ pub fn run<R: Read, W: Write>(
     mut on_chunk: impl FnMut(u64),
 ) -> Result<Summary> {
     let mut summary = Summary::default();
+    let mut tracker = ClusterTracker::default();
     let mut chunk = Vec::with_capacity(CHUNK_ROWS);
     loop {
         chunk.clear();
@@ -88,7 +175,7 @@ pub fn run<R: Read, W: Write>(
         if chunk.is_empty() {
             break;
         }
-        let screened: Vec<ScreenedRow> = chunk
+        let screened: Vec<(ScreenedRow, Vec<Option<(String, ParsedAddress)>>)> = chunk
             .par_drain(..)
             .map(|row| {
                 let results: Vec<PartyResult> = if row.error.is_some() {
@@ -96,16 +183,46 @@ pub fn run<R: Read, W: Write>(
                 } else {
                     row.parties.iter().map(|p| screener.screen(p)).collect()
                 };
-                ScreenedRow { row, results }
+                let addresses = row.parties.iter().map(party_building).collect();
+                (ScreenedRow { row, results }, addresses)
             })
             .collect();
-        for s in &screened {
-            writer.write(s)?;
-            summary.add(s);
+        for (s, addresses) in screened {
+            writer.write(&s)?;
+            summary.add(&s);
+            for (p, a) in s.row.parties.iter().zip(addresses) {
+                if let Some((name_key, parsed)) = a {
+                    let member = ClusterMember {
+                        row: s.row.row,
+                        party: p.role.clone(),
+                        name: p.name.clone(),
+                        address: parsed.raw.clone(),
+                    };
+                    tracker.add(name_key, parsed, member);
+                }
+            }
         }
         writer.flush()?;
         on_chunk(summary.rows);
     }
+    summary.clusters = tracker.finish();
+    for c in &summary.clusters {
+        writer.write_cluster(c)?;
+    }
     writer.flush()?;
     Ok(summary)
+}
+
+/// A party's normalized name and parsed address, when the address names a building.
+fn party_building(p: &crate::screen::Party) -> Option<(String, ParsedAddress)> {
+    let mut a = p.address.clone()?;
+    if a.country.is_none() {
+        a.country = p.country.clone();
+    }
+    let parsed = address::parse(&a);
+    if !parsed.has_building() {
+        return None;
+    }
+    let key = crate::text::normalize(&p.name, crate::model::EntityKind::Unknown).key();
+    Some((key, parsed))
 }

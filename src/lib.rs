@@ -5,6 +5,7 @@
 //! input -> parties -> normalize -> candidates (index) -> score -> affiliates -> decide -> output.
 
 pub mod address;
+pub mod affiliates;
 pub mod batch;
 pub mod error;
 pub mod geo;

@@ -181,6 +181,17 @@ impl<W: Write> ResultWriter<W> {
         Ok(())
     }
 
+    /// Writes a batch's address cluster: a trailing `{"cluster": ...}` line in JSONL; nothing in
+    /// CSV, whose rows are the input's (the summary on stderr lists clusters for both).
+    pub fn write_cluster(&mut self, cluster: &crate::batch::Cluster) -> Result<()> {
+        if let Some(out) = self.raw.as_mut() {
+            let line = serde_json::to_string(&serde_json::json!({ "cluster": cluster }))
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            writeln!(out, "{line}").map_err(io_err)?;
+        }
+        Ok(())
+    }
+
     pub fn flush(&mut self) -> Result<()> {
         match (&mut self.csv, &mut self.raw) {
             (Some(w), _) => w.flush().map_err(io_err),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::address::{self, AddressIndex, AddressLevel};
+use crate::affiliates::Affiliates;
 use crate::index::NameIndex;
 use crate::model::{Address, EntityKind, Watchlist};
 use crate::policy::{Decision, Policy};
@@ -103,6 +104,7 @@ pub struct Screener {
     pub watchlist: Arc<Watchlist>,
     pub index: NameIndex,
     pub addresses: AddressIndex,
+    pub affiliates: Affiliates,
     pub policy: Policy,
     scorer: Scorer,
 }
@@ -111,7 +113,9 @@ impl Screener {
     pub fn new(watchlist: Watchlist, policy: Policy) -> Screener {
         let index = NameIndex::build(&watchlist);
         let addresses = AddressIndex::new(&watchlist);
+        let affiliates = Affiliates::build(&watchlist);
         Screener {
+            affiliates,
             watchlist: Arc::new(watchlist),
             index,
             addresses,
@@ -154,6 +158,8 @@ impl Screener {
                 }
             }
         }
+        let ownership = self.ownership_hits(&hits);
+        hits.extend(ownership);
         hits.extend(self.address_hits(party));
         hits.sort_by(|a, b| {
             b.decision
@@ -171,6 +177,37 @@ impl Screener {
             hits,
             error: None,
         }
+    }
+
+    /// A name hit on an unlisted entity that listed parties own or control: the ownership or
+    /// control path is a hit of its own (50% or more owned in aggregate blocks; the rest reviews).
+    fn ownership_hits(&self, name_hits: &[Hit]) -> Vec<Hit> {
+        let t = &self.policy.thresholds;
+        name_hits
+            .iter()
+            .filter(|h| h.kind == HitKind::Name && h.score >= t.review)
+            .filter_map(|h| {
+                let exposure = self.affiliates.exposure(h.entity_index)?;
+                let mut explanation = format!(
+                    "the party matches `{}` (name score {:.2}), which is {}",
+                    h.entity_name,
+                    h.score,
+                    exposure.evidence.join("; ")
+                );
+                if exposure.listed_share > 0.0 {
+                    explanation.push_str(&format!(
+                        "; owned {:.1}% in aggregate by listed parties",
+                        exposure.listed_share * 100.0
+                    ));
+                }
+                Some(Hit {
+                    kind: HitKind::Ownership,
+                    explanation,
+                    decision: exposure.decision,
+                    ..h.clone()
+                })
+            })
+            .collect()
     }
 
     /// Listed entities registered at the party's address (premises or building level). Shared

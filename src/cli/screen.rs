@@ -136,6 +136,20 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         for (entity, n) in &summary.entities_hit {
             writeln!(e, "  hit {n}x {entity}")?;
         }
+        for c in &summary.clusters {
+            let rows: Vec<String> = c
+                .members
+                .iter()
+                .map(|m| format!("{} ({} {})", m.name, m.party, m.row))
+                .collect();
+            writeln!(
+                e,
+                "  cluster: {} different parties at `{}`: {}",
+                c.distinct_names,
+                c.address,
+                rows.join("; ")
+            )?;
+        }
     }
     Ok(match summary.worst() {
         Decision::Clear => exit::CLEAR,
