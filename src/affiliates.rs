@@ -193,17 +193,17 @@ impl<'a> Graph<'a> {
                 RelationKind::LinkedTo if listed => {
                     out.push(format!("linked to listed `{}`", self.name(t)));
                 }
-                RelationKind::OwnedBy if listed => {
-                    // Ownership without a known percentage: a review, not the 50% rule.
-                    if self.edges[i]
-                        .iter()
-                        .any(|&(k, o, p)| k == RelationKind::OwnedBy && o == t && p.is_none())
-                    {
-                        out.push(format!(
-                            "owned (share unknown) by listed `{}`",
-                            self.name(t)
-                        ));
-                    }
+                // Ownership without a known percentage: a review, not the 50% rule.
+                RelationKind::OwnedBy
+                    if listed
+                        && self.edges[i].iter().any(|&(k, o, p)| {
+                            k == RelationKind::OwnedBy && o == t && p.is_none()
+                        }) =>
+                {
+                    out.push(format!(
+                        "owned (share unknown) by listed `{}`",
+                        self.name(t)
+                    ));
                 }
                 _ => {}
             }
@@ -242,7 +242,7 @@ impl Affiliates {
         // Control paths, twice so that a successor of a controlled company is seen too.
         for _ in 0..2 {
             let exposed: Vec<bool> = exposures.iter().map(Option::is_some).collect();
-            for i in 0..n {
+            for (i, slot) in exposures.iter_mut().enumerate() {
                 if g.listed(i) || g.edges[i].is_empty() {
                     continue;
                 }
@@ -250,7 +250,7 @@ impl Affiliates {
                 if control.is_empty() {
                     continue;
                 }
-                let e = exposures[i].get_or_insert(Exposure {
+                let e = slot.get_or_insert(Exposure {
                     decision: Decision::Review,
                     listed_share: 0.0,
                     evidence: Vec::new(),

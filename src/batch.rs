@@ -175,7 +175,7 @@ pub fn run<R: Read, W: Write>(
         if chunk.is_empty() {
             break;
         }
-        let screened: Vec<(ScreenedRow, Vec<Option<(String, ParsedAddress)>>)> = chunk
+        let screened: Vec<(ScreenedRow, Vec<Option<PartyBuilding>>)> = chunk
             .par_drain(..)
             .map(|row| {
                 let results: Vec<PartyResult> = if row.error.is_some() {
@@ -213,8 +213,11 @@ pub fn run<R: Read, W: Write>(
     Ok(summary)
 }
 
+/// A party's normalized name and its parsed address.
+type PartyBuilding = (String, ParsedAddress);
+
 /// A party's normalized name and parsed address, when the address names a building.
-fn party_building(p: &crate::screen::Party) -> Option<(String, ParsedAddress)> {
+fn party_building(p: &crate::screen::Party) -> Option<PartyBuilding> {
     let mut a = p.address.clone()?;
     if a.country.is_none() {
         a.country = p.country.clone();

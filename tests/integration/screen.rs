@@ -37,9 +37,11 @@ fn screen_jsonl(file: &str) -> (Vec<serde_json::Value>, i32) {
         "jsonl",
         "--quiet",
     ]);
+    // Party lines only: trailing `{"cluster": ...}` lines report shared buildings.
     let lines = stdout(&o)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("cluster").is_none())
         .collect();
     (lines, o.status.code().unwrap())
 }
