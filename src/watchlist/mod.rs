@@ -4,14 +4,25 @@
 //! [`ListInfo`] saying which file and version it was. A loader either returns the whole list or an
 //! error naming file and line: never a partial list. Indexing and scoring are not done here.
 
+mod csvfile;
+pub mod csl;
+pub mod eu;
+pub mod ftm;
 pub mod native;
+pub mod ofac;
+pub mod os_simple;
+pub mod stats;
+pub mod uk;
+pub mod un;
+
+pub use stats::{stats, validate, Loaded, Problem, Stats};
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Result};
-use crate::model::{ListInfo, Watchlist};
+use crate::model::{Entity, ListInfo, Name, NameType, Watchlist};
 
 /// The seed watchlist compiled into the binary: used when no `--watchlist` is given.
 pub const SEED_TOML: &str = include_str!("../../watchlists/seed.toml");
@@ -92,13 +103,32 @@ pub fn load(path: &Path, forced: Option<Format>) -> Result<Watchlist> {
         Some(f) => f,
         None => detect(path)?,
     };
+    read(path, format).map(|loaded| loaded.watchlist)
+}
+
+/// Loads one list in a known format, with the non-fatal problems its loader met.
+pub fn read(path: &Path, format: Format) -> Result<Loaded> {
+    let whole = |wl: Result<Watchlist>| {
+        wl.map(|watchlist| Loaded {
+            watchlist,
+            problems: Vec::new(),
+        })
+    };
+    if format != Format::Ofac && path.is_dir() {
+        return Err(Error::WatchlistUnavailable(format!(
+            "{}: is a directory; only the OFAC format is a directory",
+            path.display()
+        )));
+    }
     match format {
-        Format::Native => native::load(path),
-        other => Err(Error::WatchlistUnavailable(format!(
-            "{}: the {} format is not supported yet",
-            path.display(),
-            other.as_str()
-        ))),
+        Format::Native => whole(native::load(path)),
+        Format::Ofac => ofac::read(path),
+        Format::Csl => whole(csl::load(path)),
+        Format::Un => whole(un::load(path)),
+        Format::Ftm => whole(ftm::load(path)),
+        Format::OsSimple => whole(os_simple::load(path)),
+        Format::Eu => whole(eu::load(path)),
+        Format::Uk => whole(uk::load(path)),
     }
 }
 
@@ -226,6 +256,35 @@ pub fn read_utf8(path: &Path) -> Result<(String, Vec<u8>)> {
             ))
         }
     }
+}
+
+/// ISO alpha-2 code of a country name when [`crate::geo`] knows it, else the name as written.
+pub fn country_of(name: &str) -> String {
+    let name = name.trim();
+    crate::geo::country_code(name).map_or_else(|| name.to_string(), str::to_string)
+}
+
+/// Adds a country to an entity once.
+pub fn push_country(entity: &mut Entity, country: &str) {
+    let country = country.trim();
+    if !country.is_empty() && !entity.countries.iter().any(|c| c == country) {
+        entity.countries.push(country.to_string());
+    }
+}
+
+/// Adds a name to an entity unless it already has that text (lists repeat names across
+/// fields, e.g. an OFAC alias in alt.csv and again as a weak a.k.a. in remarks).
+pub fn push_name<'e>(
+    entity: &'e mut Entity,
+    text: &str,
+    name_type: NameType,
+) -> Option<&'e mut Name> {
+    let text = text.trim();
+    if text.is_empty() || entity.names.iter().any(|n| n.text == text) {
+        return None;
+    }
+    entity.names.push(Name::new(text, name_type));
+    entity.names.last_mut()
 }
 
 /// 1-based line number of a byte offset in `text`.
