@@ -63,25 +63,40 @@ impl CsvFile {
         self.data.drain(..cut);
     }
 
-    /// Calls `each` with every record and its 1-based line, after the header row when
-    /// `has_headers` (returned, trimmed). Every row must have as many fields as the first.
-    pub fn records(
-        &self,
-        has_headers: bool,
-        mut each: impl FnMut(&StringRecord, u64) -> Result<()>,
-    ) -> Result<Option<StringRecord>> {
+    /// Calls `each` with every record of a header-less file and its 1-based line. Every row
+    /// must have as many fields as the first.
+    pub fn records(&self, each: impl FnMut(&StringRecord, u64) -> Result<()>) -> Result<()> {
         self.check_quotes_closed()?;
-        let mut reader = csv::ReaderBuilder::new()
+        let mut reader = self.reader(false);
+        self.each_record(&mut reader, each)
+    }
+
+    /// Reads the header row into [`Columns`] (which must include `required`), then calls
+    /// `each` with every record and its 1-based line.
+    pub fn rows(
+        &self,
+        required: &[&str],
+        mut each: impl FnMut(&Columns, &StringRecord, u64) -> Result<()>,
+    ) -> Result<()> {
+        self.check_quotes_closed()?;
+        let mut reader = self.reader(true);
+        let headers = reader.headers().map_err(|e| self.csv_error(e))?.clone();
+        let columns = Columns::new(&self.origin, self.header_line(), &headers, required)?;
+        self.each_record(&mut reader, |rec, line| each(&columns, rec, line))
+    }
+
+    fn reader(&self, has_headers: bool) -> csv::Reader<&[u8]> {
+        csv::ReaderBuilder::new()
             .has_headers(has_headers)
             .flexible(false)
-            .from_reader(self.data.as_slice());
-        let headers = if has_headers {
-            let mut h = reader.headers().map_err(|e| self.csv_error(e))?.clone();
-            h.trim();
-            Some(h)
-        } else {
-            None
-        };
+            .from_reader(self.data.as_slice())
+    }
+
+    fn each_record(
+        &self,
+        reader: &mut csv::Reader<&[u8]>,
+        mut each: impl FnMut(&StringRecord, u64) -> Result<()>,
+    ) -> Result<()> {
         let mut record = StringRecord::new();
         loop {
             match reader.read_record(&mut record) {
@@ -89,11 +104,10 @@ impl CsvFile {
                     let line = record.position().map_or(0, |p| p.line()) + self.skipped_lines;
                     each(&record, line)?;
                 }
-                Ok(false) => break,
+                Ok(false) => return Ok(()),
                 Err(e) => return Err(self.csv_error(e)),
             }
         }
-        Ok(headers)
     }
 
     /// A quoted field left open at the end means the file was cut: the csv crate would
@@ -128,7 +142,6 @@ impl CsvFile {
 
 /// Column positions by header name, so loaders read columns by name, not position.
 pub struct Columns {
-    origin: String,
     index: HashMap<String, usize>,
 }
 
@@ -152,14 +165,7 @@ impl Columns {
                 format!("header lacks column(s) {}: not this list format", missing.join(", ")),
             ));
         }
-        Ok(Columns {
-            origin: origin.to_string(),
-            index,
-        })
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.index.contains_key(name)
+        Ok(Columns { index })
     }
 
     /// The trimmed value of column `name` (lowercase header) in `record`, or "" when absent.
@@ -173,10 +179,6 @@ impl Columns {
     /// The non-empty `;`-separated values of a column.
     pub fn list<'r>(&self, record: &'r StringRecord, name: &str) -> impl Iterator<Item = &'r str> {
         split_list(self.get(record, name), ';')
-    }
-
-    pub fn origin(&self) -> &str {
-        &self.origin
     }
 }
 

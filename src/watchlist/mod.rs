@@ -5,6 +5,7 @@
 //! error naming file and line: never a partial list. Indexing and scoring are not done here.
 
 mod csvfile;
+mod xmlwalk;
 pub mod csl;
 pub mod eu;
 pub mod ftm;

@@ -50,7 +50,7 @@ pub fn read(dir: &Path) -> Result<Loaded> {
     let mut entities: Vec<Entity> = Vec::new();
     let mut remarks_text: Vec<String> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
-    sdn.records(false, |rec, line| {
+    sdn.records(|rec, line| {
         expect_fields(&sdn, rec, 12, line)?;
         let id = rec[0].trim().to_string();
         if id.is_empty() || by_id.contains_key(&id) {
@@ -68,7 +68,7 @@ pub fn read(dir: &Path) -> Result<Loaded> {
 
     if let Some(path) = file("alt.csv") {
         let alt = CsvFile::read(&path)?;
-        alt.records(false, |rec, line| {
+        alt.records(|rec, line| {
             expect_fields(&alt, rec, 5, line)?;
             let Some(&i) = by_id.get(rec[0].trim()) else {
                 problems.push(unknown_entry(&alt, line, &rec[0]));
@@ -89,7 +89,7 @@ pub fn read(dir: &Path) -> Result<Loaded> {
 
     if let Some(path) = file("add.csv") {
         let add = CsvFile::read(&path)?;
-        add.records(false, |rec, line| {
+        add.records(|rec, line| {
             expect_fields(&add, rec, 6, line)?;
             let Some(&i) = by_id.get(rec[0].trim()) else {
                 problems.push(unknown_entry(&add, line, &rec[0]));
@@ -110,7 +110,7 @@ pub fn read(dir: &Path) -> Result<Loaded> {
     // Remarks longer than the SDN field continue in sdn_comments.csv, mid-word.
     if let Some(path) = file("sdn_comments.csv") {
         let comments = CsvFile::read(&path)?;
-        comments.records(false, |rec, line| {
+        comments.records(|rec, line| {
             expect_fields(&comments, rec, 2, line)?;
             match by_id.get(rec[0].trim()) {
                 Some(&i) => remarks_text[i].push_str(&rec[1]),
