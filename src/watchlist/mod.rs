@@ -126,7 +126,7 @@ pub fn read(path: &Path, format: Format) -> Result<Loaded> {
         Format::Ofac => ofac::read(path),
         Format::Csl => whole(csl::load(path)),
         Format::Un => whole(un::load(path)),
-        Format::Ftm => whole(ftm::load(path)),
+        Format::Ftm => ftm::read(path),
         Format::OsSimple => whole(os_simple::load(path)),
         Format::Eu => whole(eu::load(path)),
         Format::Uk => whole(uk::load(path)),
