@@ -204,6 +204,16 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_id_column_by_name() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/csl_with_id.csv");
+        let wl = load(&path).unwrap();
+        let ids: Vec<&str> = wl.entities.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, vec!["a1b2c3d4e5", "35076"]);
+        assert_eq!(wl.entities[1].primary_name(), "SAMPLE ENGINEERING OOO");
+        assert_eq!(wl.entities[0].addresses[0].country.as_deref(), Some("BY"));
+    }
+
+    #[test]
     fn identifiers_and_notes() {
         let imo = csl_identifier("IMO 8898831, Vessel Registration Identification").unwrap();
         assert_eq!((imo.scheme.as_str(), imo.value.as_str()), ("IMO", "8898831"));

@@ -167,7 +167,13 @@ pub fn detect(path: &Path) -> Result<Format> {
     if first_line.starts_with("id,schema,name") {
         return Ok(Format::OsSimple);
     }
-    if first_line.contains("unique id") || first_line.contains("group id") {
+    // The UK list may put a `Last Updated` line before its header.
+    let header = if first_line.starts_with("last updated") {
+        text.lines().nth(1).unwrap_or("").to_ascii_lowercase()
+    } else {
+        first_line.clone()
+    };
+    if header.contains("name 6") && (header.contains("unique id") || header.contains("group id")) {
         return Ok(Format::Uk);
     }
     if lower.contains("[[entity]]") || lower.contains("[list]") {
@@ -295,4 +301,52 @@ pub fn line_of_offset(text: &str, offset: usize) -> u64 {
         .filter(|&&b| b == b'\n')
         .count() as u64
         + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists").join(rel)
+    }
+
+    #[test]
+    fn detects_every_fixture() {
+        for (rel, format) in [
+            ("ofac", Format::Ofac),
+            ("csl.csv", Format::Csl),
+            ("csl_with_id.csv", Format::Csl),
+            ("un.xml", Format::Un),
+            ("sample.ftm.json", Format::Ftm),
+            ("targets.simple.csv", Format::OsSimple),
+            ("eu.xml", Format::Eu),
+            ("uk.csv", Format::Uk),
+        ] {
+            assert_eq!(detect(&fixture(rel)).unwrap(), format, "{rel}");
+            let wl = load(&fixture(rel), None).unwrap();
+            assert!(!wl.entities.is_empty(), "{rel}");
+            assert_eq!(wl.lists[0].format, format.as_str());
+            assert_eq!(wl.lists[0].entity_count, wl.entities.len());
+        }
+    }
+
+    #[test]
+    fn a_wrongly_forced_format_is_an_error() {
+        for (rel, forced) in [
+            ("csl.csv", Format::Uk),
+            ("csl.csv", Format::OsSimple),
+            ("uk.csv", Format::Csl),
+            ("un.xml", Format::Eu),
+            ("eu.xml", Format::Un),
+            ("un.xml", Format::Ftm),
+            ("sample.ftm.json", Format::Csl),
+            ("targets.simple.csv", Format::Native),
+            ("csl.csv", Format::Ofac),
+            ("ofac", Format::Csl),
+        ] {
+            let err = load(&fixture(rel), Some(forced));
+            assert!(err.is_err(), "{rel} read as {}", forced.as_str());
+        }
+    }
 }
