@@ -98,11 +98,17 @@ impl CsvFile {
         mut each: impl FnMut(&StringRecord, u64) -> Result<()>,
     ) -> Result<()> {
         let mut record = StringRecord::new();
+        let (mut counted_to, mut newlines) = (0usize, 0u64);
         loop {
             match reader.read_record(&mut record) {
                 Ok(true) => {
-                    let line = record.position().map_or(0, |p| p.line()) + self.skipped_lines;
-                    each(&record, line)?;
+                    let start = self.record_start(record.position().map_or(0, |p| p.byte()));
+                    newlines += self.data[counted_to..start]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count() as u64;
+                    counted_to = start;
+                    each(&record, newlines + 1 + self.skipped_lines)?;
                 }
                 Ok(false) => return Ok(()),
                 Err(e) => return Err(self.csv_error(e)),
@@ -125,8 +131,24 @@ impl CsvFile {
         ))
     }
 
+    /// The offset where a record's own text starts. The csv crate places a record after the
+    /// `\r` of a CRLF, on the `\n` that still belongs to the previous line, so its own line
+    /// numbers run one short in CRLF files (OFAC's); lines are counted here instead.
+    fn record_start(&self, byte: u64) -> usize {
+        let mut at = (byte as usize).min(self.data.len());
+        while matches!(self.data.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        at
+    }
+
+    fn line_at(&self, byte: u64) -> u64 {
+        let start = self.record_start(byte);
+        self.data[..start].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+    }
+
     fn csv_error(&self, e: csv::Error) -> Error {
-        let line = e.position().map_or(1, |p| p.line()) + self.skipped_lines;
+        let line = e.position().map_or(1, |p| self.line_at(p.byte())) + self.skipped_lines;
         let message = match e.kind() {
             csv::ErrorKind::UnequalLengths {
                 expected_len, len, ..

@@ -148,6 +148,34 @@ fn validate(file: &NativeFile, text: &str, origin: &str) -> Result<()> {
     Ok(())
 }
 
+/// Declares every source id the entities cite, titled after the list the entity came from: a
+/// loaded watchlist keeps source ids but not the `[sources]` table they were declared in.
+fn referenced_sources(wl: &Watchlist) -> BTreeMap<String, SourceRef> {
+    let mut sources = BTreeMap::new();
+    for e in &wl.entities {
+        let cited = e
+            .names
+            .iter()
+            .map(|n| &n.source)
+            .chain(e.addresses.iter().map(|a| &a.source))
+            .chain(e.identifiers.iter().map(|i| &i.source))
+            .chain(e.relations.iter().map(|r| &r.source))
+            .chain(std::iter::once(&e.status.source))
+            .flatten();
+        for id in cited {
+            sources.entry(id.clone()).or_insert_with(|| {
+                let list = wl.list_of(e);
+                SourceRef {
+                    title: format!("{} ({})", list.name, list.path),
+                    url: None,
+                    date: list.published.clone(),
+                }
+            });
+        }
+    }
+    sources
+}
+
 /// Writes a watchlist in the native format (used by `watchlist convert`).
 pub fn to_toml(wl: &Watchlist, name: &str) -> Result<String> {
     let file = NativeFile {
@@ -163,8 +191,41 @@ pub fn to_toml(wl: &Watchlist, name: &str) -> Result<String> {
                     .join(", ")
             )),
         },
-        sources: BTreeMap::new(),
+        sources: referenced_sources(wl),
         entities: wl.entities.clone(),
     };
     toml::to_string_pretty(&file).map_err(|e| Error::Usage(format!("cannot write TOML: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(wl: &Watchlist) -> Watchlist {
+        let text = to_toml(wl, "converted").unwrap();
+        parse_str(&text, "converted.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    fn names(wl: &Watchlist) -> Vec<Vec<String>> {
+        wl.entities
+            .iter()
+            .map(|e| e.names.iter().map(|n| n.text.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn converted_lists_load_back() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists");
+        for wl in [
+            crate::watchlist::seed(),
+            crate::watchlist::load(&root.join("ofac"), None).unwrap(),
+            crate::watchlist::load(&root.join("sample.ftm.json"), None).unwrap(),
+            crate::watchlist::load(&root.join("un.xml"), None).unwrap(),
+        ] {
+            let back = round_trip(&wl);
+            assert_eq!(back.entities.len(), wl.entities.len());
+            assert_eq!(names(&back), names(&wl));
+            assert_eq!(back.entities, wl.entities);
+        }
+    }
 }

@@ -2,3 +2,5 @@
 //! Each area has its own module; `util` holds the temporary work-dir helper and `../shared` lookup.
 
 mod util;
+
+mod lists;
