@@ -277,10 +277,11 @@ impl Watchlist {
     pub fn merge(&mut self, other: Watchlist) {
         let offset = self.lists.len();
         self.lists.extend(other.lists);
-        self.entities.extend(other.entities.into_iter().map(|mut e| {
-            e.list += offset;
-            e
-        }));
+        self.entities
+            .extend(other.entities.into_iter().map(|mut e| {
+                e.list += offset;
+                e
+            }));
     }
 
     /// Finds an entity by list-local id. `list:id` selects a list by name; a bare id searches all.
@@ -289,9 +290,9 @@ impl Watchlist {
             Some((l, i)) if self.lists.iter().any(|li| li.name == l) => (Some(l), i),
             _ => (None, qualified_id),
         };
-        self.entities.iter().position(|e| {
-            e.id == id && list.is_none_or(|l| self.lists[e.list].name == l)
-        })
+        self.entities
+            .iter()
+            .position(|e| e.id == id && list.is_none_or(|l| self.lists[e.list].name == l))
     }
 
     pub fn list_of(&self, entity: &Entity) -> &ListInfo {

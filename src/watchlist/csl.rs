@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::csvfile::{split_list, Columns, CsvFile};
-use super::{country_of, list_info, push_country, push_name, sha256_hex, Format};
+use super::{country_of, push_country, push_name, sha256_hex, single_list, Format};
 use crate::error::{Error, Result};
 use crate::model::{Address, Entity, EntityKind, Identifier, NameType, Status, Watchlist};
 
@@ -20,27 +20,36 @@ pub fn load(path: &Path) -> Result<Watchlist> {
     let file = CsvFile::read(path)?;
     let mut entities: Vec<Entity> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
-    file.rows(&["source", "name", "type", "alt_names"], |cols, rec, line| {
-        let entity = row_entity(cols, rec);
-        if entity.names.is_empty() {
-            return Err(Error::data(file.at(line).field("name"), "row without a name"));
-        }
-        // The same entry on two lists (SDN and SSI rows share an entity_number) is one entity.
-        match by_id.get(&entity.id) {
-            Some(&i) => merge_into(&mut entities[i], entity),
-            None => {
-                by_id.insert(entity.id.clone(), entities.len());
-                entities.push(entity);
+    file.rows(
+        &["source", "name", "type", "alt_names"],
+        |cols, rec, line| {
+            let entity = row_entity(cols, rec);
+            if entity.names.is_empty() {
+                return Err(Error::data(
+                    file.at(line).field("name"),
+                    "row without a name",
+                ));
             }
-        }
-        Ok(())
-    })?;
+            // The same entry on two lists (SDN and SSI rows share an entity_number) is one entity.
+            match by_id.get(&entity.id) {
+                Some(&i) => merge_into(&mut entities[i], entity),
+                None => {
+                    by_id.insert(entity.id.clone(), entities.len());
+                    entities.push(entity);
+                }
+            }
+            Ok(())
+        },
+    )?;
     let hash = sha256_hex([file.bytes()]);
-    let info = list_info(LIST_NAME, Format::Csl, &file.origin, None, hash, entities.len());
-    Ok(Watchlist {
-        lists: vec![info],
+    Ok(single_list(
+        LIST_NAME,
+        Format::Csl,
+        &file.origin,
+        None,
+        hash,
         entities,
-    })
+    ))
 }
 
 fn row_entity(cols: &Columns, rec: &csv::StringRecord) -> Entity {
@@ -77,7 +86,10 @@ fn row_entity(cols: &Columns, rec: &csv::StringRecord) -> Entity {
         }
         entity.addresses.push(address);
     }
-    for country in cols.list(rec, "citizenships").chain(cols.list(rec, "nationalities")) {
+    for country in cols
+        .list(rec, "citizenships")
+        .chain(cols.list(rec, "nationalities"))
+    {
         push_country(&mut entity, &country_of(country));
     }
     for item in cols.list(rec, "ids") {
@@ -132,7 +144,8 @@ fn csl_address(text: &str) -> Address {
         .map(str::to_string)
         .or_else(|| {
             let last = last.trim();
-            (last.len() == 2 && last.chars().all(|c| c.is_ascii_uppercase())).then(|| last.to_string())
+            (last.len() == 2 && last.chars().all(|c| c.is_ascii_uppercase()))
+                .then(|| last.to_string())
         });
     match country {
         Some(country) => Address {
@@ -179,7 +192,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> Watchlist {
-        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/csl.csv")).unwrap()
+        load(&crate::watchlist::fixture_path("csl.csv")).unwrap()
     }
 
     #[test]
@@ -188,16 +201,30 @@ mod tests {
         assert_eq!(wl.entities.len(), 4);
         let sdn = &wl.entities[wl.find("20264").unwrap()];
         assert_eq!(sdn.primary_name(), "200G PSA HOLDINGS LLC");
-        assert_eq!(sdn.status.lists, vec!["Specially Designated Nationals (SDN) - Treasury Department"]);
+        assert_eq!(
+            sdn.status.lists,
+            vec!["Specially Designated Nationals (SDN) - Treasury Department"]
+        );
         assert_eq!(sdn.identifiers[0].scheme, "Tax ID No.");
         assert_eq!(sdn.identifiers[0].value, "80-0890696");
         assert_eq!(sdn.addresses[0].country.as_deref(), Some("US"));
-        let el = wl.entities.iter().find(|e| e.primary_name() == "32 Group China Ltd.").unwrap();
+        let el = wl
+            .entities
+            .iter()
+            .find(|e| e.primary_name() == "32 Group China Ltd.")
+            .unwrap();
         assert!(el.id.starts_with("csl-"));
         assert_eq!(el.addresses.len(), 2);
         assert!(el.status.listed);
-        let person = wl.entities.iter().find(|e| e.kind == EntityKind::Person).unwrap();
-        assert!(person.names.iter().any(|n| n.text == "Abu SAMPLE" && n.name_type == NameType::Alias));
+        let person = wl
+            .entities
+            .iter()
+            .find(|e| e.kind == EntityKind::Person)
+            .unwrap();
+        assert!(person
+            .names
+            .iter()
+            .any(|n| n.text == "Abu SAMPLE" && n.name_type == NameType::Alias));
         assert!(person.countries.contains(&"DZ".to_string()));
         let with_id_column = wl.entities.iter().find(|e| e.id == "8124").unwrap();
         assert_eq!(with_id_column.names.len(), 3);
@@ -205,7 +232,7 @@ mod tests {
 
     #[test]
     fn reads_the_id_column_by_name() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/csl_with_id.csv");
+        let path = crate::watchlist::fixture_path("csl_with_id.csv");
         let wl = load(&path).unwrap();
         let ids: Vec<&str> = wl.entities.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, vec!["a1b2c3d4e5", "35076"]);
@@ -216,8 +243,14 @@ mod tests {
     #[test]
     fn identifiers_and_notes() {
         let imo = csl_identifier("IMO 8898831, Vessel Registration Identification").unwrap();
-        assert_eq!((imo.scheme.as_str(), imo.value.as_str()), ("IMO", "8898831"));
+        assert_eq!(
+            (imo.scheme.as_str(), imo.value.as_str()),
+            ("IMO", "8898831")
+        );
         assert!(csl_identifier("www.aictc.ir, Website").is_none());
-        assert!(csl_identifier("Subject to Secondary Sanctions, Additional Sanctions Information -").is_none());
+        assert!(csl_identifier(
+            "Subject to Secondary Sanctions, Additional Sanctions Information -"
+        )
+        .is_none());
     }
 }

@@ -170,7 +170,12 @@ pub struct Columns {
 impl Columns {
     /// Maps a header row; `required` columns must be present (a wrongly detected or forced
     /// format fails here, on line 1, instead of yielding empty entities).
-    pub fn new(origin: &str, header_line: u64, headers: &StringRecord, required: &[&str]) -> Result<Columns> {
+    pub fn new(
+        origin: &str,
+        header_line: u64,
+        headers: &StringRecord,
+        required: &[&str],
+    ) -> Result<Columns> {
         let index: HashMap<String, usize> = headers
             .iter()
             .enumerate()
@@ -184,7 +189,10 @@ impl Columns {
         if !missing.is_empty() {
             return Err(Error::data(
                 Location::new(origin).line(header_line),
-                format!("header lacks column(s) {}: not this list format", missing.join(", ")),
+                format!(
+                    "header lacks column(s) {}: not this list format",
+                    missing.join(", ")
+                ),
             ));
         }
         Ok(Columns { index })

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::xmlwalk::{attr, walk, Step};
-use super::{country_of, list_info, push_country, push_name, read_utf8, sha256_hex, Format};
+use super::{country_of, push_country, push_name, read_utf8, sha256_hex, single_list, Format};
 use crate::error::{Error, Location, Result};
 use crate::model::{Address, Entity, EntityKind, Identifier, NameType, Status, Watchlist};
 
@@ -25,7 +25,10 @@ pub fn load(path: &Path) -> Result<Watchlist> {
     let mut current: Option<(Entity, u64)> = None;
     walk(&origin, &text, |step, line| {
         match step {
-            Step::Open { path: [root], attrs } => {
+            Step::Open {
+                path: [root],
+                attrs,
+            } => {
                 if root != "export" {
                     return Err(Error::data(
                         at(line),
@@ -33,14 +36,20 @@ pub fn load(path: &Path) -> Result<Watchlist> {
                     ));
                 }
                 seen_root = true;
-                published = attr(attrs, "generationDate").map(|d| d.get(..10).unwrap_or(d).to_string());
+                published =
+                    attr(attrs, "generationDate").map(|d| d.get(..10).unwrap_or(d).to_string());
             }
-            Step::Open { path: [_, entry], attrs } if entry == "sanctionEntity" => {
+            Step::Open {
+                path: [_, entry],
+                attrs,
+            } if entry == "sanctionEntity" => {
                 let id = [attr(attrs, "euReferenceNumber"), attr(attrs, "logicalId")]
                     .into_iter()
                     .flatten()
                     .find(|v| !v.trim().is_empty())
-                    .ok_or_else(|| Error::data(at(line).field("logicalId"), "entry without an id"))?;
+                    .ok_or_else(|| {
+                        Error::data(at(line).field("logicalId"), "entry without an id")
+                    })?;
                 let entity = Entity {
                     id: id.trim().to_string(),
                     status: Status {
@@ -52,22 +61,33 @@ pub fn load(path: &Path) -> Result<Watchlist> {
                 };
                 current = Some((entity, line));
             }
-            Step::Open { path: [_, _, element], attrs } => {
+            Step::Open {
+                path: [_, _, element],
+                attrs,
+            } => {
                 if let Some((e, _)) = current.as_mut() {
                     entry_element(e, element, attrs);
                 }
             }
-            Step::Close { path: [_, _, element], text } if element == "remark" => {
+            Step::Close {
+                path: [_, _, element],
+                text,
+            } if element == "remark" => {
                 if let Some((e, _)) = current.as_mut() {
                     if !text.is_empty() {
                         e.remarks.push(text.to_string());
                     }
                 }
             }
-            Step::Close { path: [_, entry], .. } if entry == "sanctionEntity" => {
+            Step::Close {
+                path: [_, entry], ..
+            } if entry == "sanctionEntity" => {
                 if let Some((e, start)) = current.take() {
                     if e.names.is_empty() {
-                        return Err(Error::data(at(start).field("nameAlias"), "entry without a name"));
+                        return Err(Error::data(
+                            at(start).field("nameAlias"),
+                            "entry without a name",
+                        ));
                     }
                     entities.push(e);
                 }
@@ -77,19 +97,29 @@ pub fn load(path: &Path) -> Result<Watchlist> {
         Ok(())
     })?;
     if !seen_root {
-        return Err(Error::data(at(1), "no <export> element: not an EU FSF list"));
+        return Err(Error::data(
+            at(1),
+            "no <export> element: not an EU FSF list",
+        ));
     }
     let hash = sha256_hex([bytes.as_slice()]);
-    let info = list_info(LIST_NAME, Format::Eu, &origin, published, hash, entities.len());
-    Ok(Watchlist {
-        lists: vec![info],
+    Ok(single_list(
+        LIST_NAME,
+        Format::Eu,
+        &origin,
+        published,
+        hash,
         entities,
-    })
+    ))
 }
 
 fn entry_element(e: &mut Entity, element: &str, attrs: &[(String, String)]) {
     let get = |name: &str| attr(attrs, name).map(str::trim).filter(|v| !v.is_empty());
-    let country = || get("countryIso2Code").or(get("countryDescription")).map(country_of);
+    let country = || {
+        get("countryIso2Code")
+            .or(get("countryDescription"))
+            .map(country_of)
+    };
     match element {
         "subjectType" => {
             e.kind = match get("code") {
@@ -172,7 +202,7 @@ mod tests {
 
     #[test]
     fn persons_and_enterprises() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/eu.xml");
+        let path = crate::watchlist::fixture_path("eu.xml");
         let wl = load(&path).unwrap();
         assert_eq!(wl.lists[0].published.as_deref(), Some("2026-03-02"));
         assert_eq!(wl.entities.len(), 2);

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::stats::{Loaded, Problem};
-use super::{country_of, list_info, push_country, push_name, read_utf8, sha256_hex, Format};
+use super::{country_of, push_country, push_name, read_utf8, sha256_hex, single_list, Format};
 use crate::error::{Error, Location, Result};
 use crate::model::{
     Address, Entity, EntityKind, Identifier, NameType, Relation, RelationKind, Status, Watchlist,
@@ -115,19 +115,23 @@ pub fn read(path: &Path) -> Result<Loaded> {
             }
             _ => None,
         };
-        let mut link = |holder: &str, kind, target: &str, percentage: Option<f64>| {
-            match (index.get(holder), index.contains_key(target)) {
-                (Some(&i), true) => entities[i].relations.push(Relation {
-                    kind,
-                    target: target.to_string(),
-                    percentage,
-                    source: None,
-                }),
-                _ => problems.push(Problem::new(
-                    at().field(r.schema.as_str()),
-                    format!("{} links `{holder}` and `{target}`, not both in this file; skipped", r.id),
-                )),
-            }
+        let mut link = |holder: &str, kind, target: &str, percentage: Option<f64>| match (
+            index.get(holder),
+            index.contains_key(target),
+        ) {
+            (Some(&i), true) => entities[i].relations.push(Relation {
+                kind,
+                target: target.to_string(),
+                percentage,
+                source: None,
+            }),
+            _ => problems.push(Problem::new(
+                at().field(r.schema.as_str()),
+                format!(
+                    "{} links `{holder}` and `{target}`, not both in this file; skipped",
+                    r.id
+                ),
+            )),
         };
         match r.schema.as_str() {
             "Ownership" => {
@@ -187,12 +191,8 @@ pub fn read(path: &Path) -> Result<Loaded> {
     }
 
     let hash = sha256_hex([bytes.as_slice()]);
-    let info = list_info(&list_name, Format::Ftm, &origin, None, hash, entities.len());
     Ok(Loaded {
-        watchlist: Watchlist {
-            lists: vec![info],
-            entities,
-        },
+        watchlist: single_list(&list_name, Format::Ftm, &origin, None, hash, entities),
         problems,
     })
 }
@@ -224,7 +224,10 @@ fn pairs<'r>(r: &'r Record, a: &str, b: &str) -> Vec<(&'r str, &'r str)> {
 
 /// `list name` of a file: its stem without `.ftm` (`zala.ftm.json` → `zala`).
 fn list_name(path: &Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = stem.strip_suffix(".ftm").unwrap_or(&stem).to_string();
     if stem.is_empty() {
         "opensanctions".to_string()
@@ -315,7 +318,8 @@ fn thing(r: &Record, kind: EntityKind, addresses: &HashMap<&str, Address>) -> En
         }
     }
     for prop in ["website", "email"] {
-        e.remarks.extend(r.values(prop).map(|v| format!("{prop} {v}")));
+        e.remarks
+            .extend(r.values(prop).map(|v| format!("{prop} {v}")));
     }
     let topics: Vec<&str> = r.values("topics").collect();
     e.status = Status {
@@ -338,7 +342,9 @@ fn apply_sanction(status: &mut Status, sanction: &Record) {
             }
         }
     }
-    let start = sanction.first("startDate").or_else(|| sanction.first("listingDate"));
+    let start = sanction
+        .first("startDate")
+        .or_else(|| sanction.first("listingDate"));
     if let Some(start) = start {
         if status.since.as_deref().is_none_or(|s| start < s) {
             status.since = Some(start.to_string());
@@ -375,7 +381,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn fixture() -> Loaded {
-        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/sample.ftm.json")).unwrap()
+        read(&crate::watchlist::fixture_path("sample.ftm.json")).unwrap()
     }
 
     #[test]
@@ -386,15 +392,34 @@ mod tests {
         assert_eq!(wl.entities.len(), 4);
         let company = &wl.entities[wl.find("co-1").unwrap()];
         assert_eq!(company.primary_name(), "OOO SAMPLE TRADE");
-        assert!(company.names.iter().any(|n| n.text == "SAMPLE TRADE LLC" && n.name_type == NameType::Alias));
-        assert!(company.names.iter().any(|n| n.name_type == NameType::Former));
-        assert!(company.identifiers.iter().any(|i| i.scheme == "INN" && i.value == "7701234567"));
+        assert!(company
+            .names
+            .iter()
+            .any(|n| n.text == "SAMPLE TRADE LLC" && n.name_type == NameType::Alias));
+        assert!(company
+            .names
+            .iter()
+            .any(|n| n.name_type == NameType::Former));
+        assert!(company
+            .identifiers
+            .iter()
+            .any(|i| i.scheme == "INN" && i.value == "7701234567"));
         assert_eq!(company.addresses[0].city.as_deref(), Some("Moscow"));
         assert!(company.status.listed);
         assert_eq!(company.status.programs, vec!["RUSSIA-EO14024"]);
-        let owned = company.relations.iter().find(|r| r.kind == RelationKind::OwnedBy).unwrap();
-        assert_eq!((owned.target.as_str(), owned.percentage), ("p-1", Some(51.0)));
-        assert!(company.relations.iter().any(|r| r.kind == RelationKind::DirectedBy));
+        let owned = company
+            .relations
+            .iter()
+            .find(|r| r.kind == RelationKind::OwnedBy)
+            .unwrap();
+        assert_eq!(
+            (owned.target.as_str(), owned.percentage),
+            ("p-1", Some(51.0))
+        );
+        assert!(company
+            .relations
+            .iter()
+            .any(|r| r.kind == RelationKind::DirectedBy));
 
         let person = &wl.entities[wl.find("p-1").unwrap()];
         assert_eq!(person.primary_name(), "Ivan SAMPLOV");

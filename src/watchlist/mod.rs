@@ -4,9 +4,8 @@
 //! [`ListInfo`] saying which file and version it was. A loader either returns the whole list or an
 //! error naming file and line: never a partial list. Indexing and scoring are not done here.
 
-mod csvfile;
-mod xmlwalk;
 pub mod csl;
+mod csvfile;
 pub mod eu;
 pub mod ftm;
 pub mod native;
@@ -15,6 +14,7 @@ pub mod os_simple;
 pub mod stats;
 pub mod uk;
 pub mod un;
+mod xmlwalk;
 
 pub use stats::{stats, validate, Loaded, Problem, Stats};
 
@@ -245,6 +245,30 @@ pub fn list_info(
     }
 }
 
+/// The watchlist of one loaded file: its entities and a [`ListInfo`] naming it.
+pub fn single_list(
+    name: &str,
+    format: Format,
+    path: &str,
+    published: Option<String>,
+    content_hash: String,
+    entities: Vec<crate::model::Entity>,
+) -> Watchlist {
+    let info = list_info(name, format, path, published, content_hash, entities.len());
+    Watchlist {
+        lists: vec![info],
+        entities,
+    }
+}
+
+/// Path of a hand-written list sample under `fixtures/lists`.
+#[cfg(test)]
+pub(crate) fn fixture_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/lists")
+        .join(rel)
+}
+
 /// Reads a whole file, mapping errors to [`Error::Io`] with the path.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
@@ -256,7 +280,11 @@ pub fn read_utf8(path: &Path) -> Result<(String, Vec<u8>)> {
     match std::str::from_utf8(&bytes) {
         Ok(s) => Ok((s.trim_start_matches('\u{feff}').to_string(), bytes.clone())),
         Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             Err(Error::data(
                 Location::new(path.display().to_string()).line(line as u64),
                 "invalid UTF-8",
@@ -307,9 +335,7 @@ pub fn line_of_offset(text: &str, offset: usize) -> u64 {
 mod tests {
     use super::*;
 
-    fn fixture(rel: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists").join(rel)
-    }
+    use super::fixture_path as fixture;
 
     #[test]
     fn detects_every_fixture() {

@@ -93,7 +93,9 @@ fn entity_line(text: &str, id: &str) -> u64 {
 fn validate(file: &NativeFile, text: &str, origin: &str) -> Result<()> {
     let err = |id: &str, field: &str, msg: String| {
         Error::data(
-            Location::new(origin).line(entity_line(text, id)).field(field),
+            Location::new(origin)
+                .line(entity_line(text, id))
+                .field(field),
             msg,
         )
     };
@@ -107,22 +109,37 @@ fn validate(file: &NativeFile, text: &str, origin: &str) -> Result<()> {
             return Err(err(&e.id, "id", format!("duplicate entity id `{}`", e.id)));
         }
         if e.kind == EntityKind::Unknown {
-            return Err(err(&e.id, "kind", format!("entity `{}` needs a kind", e.id)));
+            return Err(err(
+                &e.id,
+                "kind",
+                format!("entity `{}` needs a kind", e.id),
+            ));
         }
         if e.names.iter().all(|n| n.text.trim().is_empty()) {
-            return Err(err(&e.id, "names", format!("entity `{}` has no name", e.id)));
+            return Err(err(
+                &e.id,
+                "names",
+                format!("entity `{}` has no name", e.id),
+            ));
         }
         for r in &e.relations {
             if !ids.contains(r.target.as_str()) {
                 return Err(err(
                     &e.id,
                     "relations",
-                    format!("relation target `{}` is not an entity of this list", r.target),
+                    format!(
+                        "relation target `{}` is not an entity of this list",
+                        r.target
+                    ),
                 ));
             }
             if let Some(p) = r.percentage {
                 if !(0.0..=100.0).contains(&p) {
-                    return Err(err(&e.id, "relations", format!("percentage {p} is not 0..100")));
+                    return Err(err(
+                        &e.id,
+                        "relations",
+                        format!("percentage {p} is not 0..100"),
+                    ));
                 }
             }
         }
@@ -215,7 +232,7 @@ mod tests {
 
     #[test]
     fn converted_lists_load_back() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists");
+        let root = crate::watchlist::fixture_path("");
         for wl in [
             crate::watchlist::seed(),
             crate::watchlist::load(&root.join("ofac"), None).unwrap(),

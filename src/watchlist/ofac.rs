@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use super::csvfile::{split_list, CsvFile};
 use super::stats::{Loaded, Problem};
-use super::{country_of, find_file_ci, list_info, push_country, push_name, sha256_hex, Format};
+use super::{country_of, find_file_ci, push_country, push_name, sha256_hex, single_list, Format};
 use crate::error::{Error, Result};
 use crate::model::{
     Address, Entity, EntityKind, Identifier, NameType, Relation, RelationKind, Status, Watchlist,
@@ -132,19 +132,9 @@ pub fn read(dir: &Path) -> Result<Loaded> {
 
     hashed.sort_by(|a, b| a.0.cmp(&b.0));
     let hash = sha256_hex(hashed.iter().map(|(_, bytes)| bytes.as_slice()));
-    let info = list_info(
-        LIST_NAME,
-        Format::Ofac,
-        &dir.display().to_string(),
-        None,
-        hash,
-        entities.len(),
-    );
+    let path = dir.display().to_string();
     Ok(Loaded {
-        watchlist: Watchlist {
-            lists: vec![info],
-            entities,
-        },
+        watchlist: single_list(LIST_NAME, Format::Ofac, &path, None, hash, entities),
         problems,
     })
 }
@@ -161,7 +151,10 @@ fn expect_fields(file: &CsvFile, rec: &csv::StringRecord, n: usize, line: u64) -
     }
     Err(Error::data(
         file.at(line),
-        format!("row has {} fields, an OFAC row of this file has {n}", rec.len()),
+        format!(
+            "row has {} fields, an OFAC row of this file has {n}",
+            rec.len()
+        ),
     ))
 }
 
@@ -201,7 +194,9 @@ fn sdn_entity(id: String, rec: &csv::StringRecord) -> Entity {
         push_name(&mut entity, name, NameType::Primary);
     }
     if let Some(call_sign) = value(&rec[5]) {
-        entity.identifiers.push(identifier("Call Sign", call_sign, None));
+        entity
+            .identifiers
+            .push(identifier("Call Sign", call_sign, None));
     }
     if let Some(flag) = value(&rec[9]) {
         push_country(&mut entity, &country_of(flag));
@@ -388,7 +383,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn fixture() -> Watchlist {
-        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/ofac")).unwrap()
+        load(&crate::watchlist::fixture_path("ofac")).unwrap()
     }
 
     #[test]
@@ -399,8 +394,14 @@ mod tests {
         assert_eq!(bank.primary_name(), "BANCO NACIONAL DE CUBA");
         assert_eq!(bank.kind, EntityKind::Organization);
         assert_eq!(bank.status.programs, vec!["CUBA"]);
-        assert!(bank.names.iter().any(|n| n.text == "NATIONAL BANK OF CUBA" && n.name_type == NameType::Alias));
-        assert!(bank.names.iter().any(|n| n.text == "BNC" && n.name_type == NameType::Weak));
+        assert!(bank
+            .names
+            .iter()
+            .any(|n| n.text == "NATIONAL BANK OF CUBA" && n.name_type == NameType::Alias));
+        assert!(bank
+            .names
+            .iter()
+            .any(|n| n.text == "BNC" && n.name_type == NameType::Weak));
         let zurich = &bank.addresses[0];
         assert_eq!(zurich.text, "Zweierstrasse 35");
         assert_eq!(zurich.city.as_deref(), Some("Zurich"));
@@ -409,16 +410,28 @@ mod tests {
         let person = &wl.entities[wl.find("9001").unwrap()];
         assert_eq!(person.kind, EntityKind::Person);
         assert_eq!(person.status.programs, vec!["SDGT", "IRGC"]);
-        assert!(person.identifiers.iter().any(|i| i.scheme == "Passport" && i.value == "X1234567"));
+        assert!(person
+            .identifiers
+            .iter()
+            .any(|i| i.scheme == "Passport" && i.value == "X1234567"));
         assert_eq!(person.relations.len(), 1);
         assert_eq!(person.relations[0].target, "306");
         // The continuation in sdn_comments.csv completes the remarks text mid-word.
-        assert!(person.remarks.iter().any(|r| r.contains("Website www.example-front.com")));
-        assert!(person.names.iter().any(|n| n.text == "SAMPLE ONE" && n.name_type == NameType::Former));
+        assert!(person
+            .remarks
+            .iter()
+            .any(|r| r.contains("Website www.example-front.com")));
+        assert!(person
+            .names
+            .iter()
+            .any(|n| n.text == "SAMPLE ONE" && n.name_type == NameType::Former));
 
         let vessel = &wl.entities[wl.find("9002").unwrap()];
         assert_eq!(vessel.kind, EntityKind::Vessel);
-        assert!(vessel.identifiers.iter().any(|i| i.scheme == "IMO" && i.value == "9187629"));
+        assert!(vessel
+            .identifiers
+            .iter()
+            .any(|i| i.scheme == "IMO" && i.value == "9187629"));
     }
 
     #[test]
@@ -431,10 +444,19 @@ mod tests {
     #[test]
     fn postal_codes_split_from_city() {
         let s = |x: &str| split_postal_code(x);
-        assert_eq!(s("Zurich CH-8022"), (Some("Zurich".into()), Some("CH-8022".into())));
-        assert_eq!(s("London EC3N 1DY"), (Some("London".into()), Some("EC3N 1DY".into())));
+        assert_eq!(
+            s("Zurich CH-8022"),
+            (Some("Zurich".into()), Some("CH-8022".into()))
+        );
+        assert_eq!(
+            s("London EC3N 1DY"),
+            (Some("London".into()), Some("EC3N 1DY".into()))
+        );
         assert_eq!(s("Havana"), (Some("Havana".into()), None));
-        assert_eq!(s("117292 Moscow"), (Some("Moscow".into()), Some("117292".into())));
+        assert_eq!(
+            s("117292 Moscow"),
+            (Some("Moscow".into()), Some("117292".into()))
+        );
     }
 
     #[test]
@@ -445,8 +467,14 @@ mod tests {
              Email Address a@b.ru; Linked To: FEDERAL NEWS AGENCY LLC.",
         );
         let russia = country_of("Russia");
-        assert_eq!(r.identifiers[0], identifier("Passport", "717637093", Some(russia.clone())));
-        assert_eq!(r.identifiers[1], identifier("Tax ID", "7707083893", Some(russia)));
+        assert_eq!(
+            r.identifiers[0],
+            identifier("Passport", "717637093", Some(russia.clone()))
+        );
+        assert_eq!(
+            r.identifiers[1],
+            identifier("Tax ID", "7707083893", Some(russia))
+        );
         assert_eq!(r.identifiers[2], identifier("IMO", "9187629", None));
         assert_eq!(r.contacts, vec!["Website www.x.ru", "Email Address a@b.ru"]);
         assert_eq!(r.linked_to, vec!["FEDERAL NEWS AGENCY LLC"]);

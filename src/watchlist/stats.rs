@@ -96,7 +96,11 @@ pub fn stats(wl: &Watchlist) -> Stats {
             .or_default() += 1;
         s.listed += usize::from(e.status.listed);
         s.names += e.names.len();
-        s.aliases += e.names.iter().filter(|n| n.name_type != NameType::Primary).count();
+        s.aliases += e
+            .names
+            .iter()
+            .filter(|n| n.name_type != NameType::Primary)
+            .count();
         s.addresses += e.addresses.len();
         s.identifiers += e.identifiers.len();
         s.relations += e.relations.len();
@@ -126,14 +130,21 @@ pub fn validate(path: &Path, forced: Option<Format>) -> Result<Vec<Problem>> {
 pub fn check(wl: &Watchlist) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
-    let ids: HashSet<(usize, &str)> = wl.entities.iter().map(|e| (e.list, e.id.as_str())).collect();
+    let ids: HashSet<(usize, &str)> = wl
+        .entities
+        .iter()
+        .map(|e| (e.list, e.id.as_str()))
+        .collect();
     for e in &wl.entities {
         let at = |field: &str| {
             let file = wl.lists.get(e.list).map_or("", |l| l.path.as_str());
             Location::new(file).field(format!("{field} of entity {}", e.id))
         };
         if !seen.insert((e.list, e.id.as_str())) {
-            problems.push(Problem::new(at("id"), format!("duplicate entity id `{}`", e.id)));
+            problems.push(Problem::new(
+                at("id"),
+                format!("duplicate entity id `{}`", e.id),
+            ));
         }
         if e.names.iter().all(|n| n.text.trim().is_empty()) {
             problems.push(Problem::new(at("names"), "entity without a name"));

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::csvfile::{Columns, CsvFile};
-use super::{country_of, list_info, push_country, push_name, sha256_hex, Format};
+use super::{country_of, push_country, push_name, sha256_hex, single_list, Format};
 use crate::error::{Error, Result};
 use crate::model::{Address, Entity, EntityKind, Identifier, NameType, Status, Watchlist};
 
@@ -29,14 +29,19 @@ pub fn load(path: &Path) -> Result<Watchlist> {
         let group = [cols.get(rec, "group id"), cols.get(rec, "unique id")]
             .into_iter()
             .find(|v| !v.is_empty())
-            .ok_or_else(|| Error::data(file.at(line).field("Group ID"), "row without a group id"))?;
+            .ok_or_else(|| {
+                Error::data(file.at(line).field("Group ID"), "row without a group id")
+            })?;
         let i = *groups.entry(group.to_string()).or_insert_with(|| {
             entities.push(new_entity(group, cols, rec));
             entities.len() - 1
         });
         let name = full_name(cols, rec);
         if name.is_empty() {
-            return Err(Error::data(file.at(line).field("Name 6"), "row without a name"));
+            return Err(Error::data(
+                file.at(line).field("Name 6"),
+                "row without a name",
+            ));
         }
         add_row(&mut entities[i], cols, rec, &name);
         Ok(())
@@ -50,11 +55,14 @@ pub fn load(path: &Path) -> Result<Watchlist> {
         }
     }
     let hash = sha256_hex([file.bytes()]);
-    let info = list_info(LIST_NAME, Format::Uk, &file.origin, published, hash, entities.len());
-    Ok(Watchlist {
-        lists: vec![info],
+    Ok(single_list(
+        LIST_NAME,
+        Format::Uk,
+        &file.origin,
+        published,
+        hash,
         entities,
-    })
+    ))
 }
 
 /// `Last Updated,01/03/2026` as an ISO date, when the file starts with that line.
@@ -166,7 +174,7 @@ mod tests {
 
     #[test]
     fn groups_rows_into_entities() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/uk.csv");
+        let path = crate::watchlist::fixture_path("uk.csv");
         let wl = load(&path).unwrap();
         assert_eq!(wl.lists[0].published.as_deref(), Some("2026-03-01"));
         assert_eq!(wl.entities.len(), 3);
@@ -174,7 +182,10 @@ mod tests {
         assert_eq!(person.kind, EntityKind::Person);
         assert_eq!(person.primary_name(), "Ivan Petrovich SAMPLOV");
         assert_eq!(person.names.len(), 4);
-        assert!(person.names.iter().any(|n| n.text == "Vanya SAMPLOV" && n.name_type == NameType::Weak));
+        assert!(person
+            .names
+            .iter()
+            .any(|n| n.text == "Vanya SAMPLOV" && n.name_type == NameType::Weak));
         assert_eq!(person.status.since.as_deref(), Some("2022-03-15"));
         assert_eq!(person.identifiers[0].value, "720000001");
         let firm = &wl.entities[wl.find("90002").unwrap()];

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use super::xmlwalk::{attr, walk, Step};
-use super::{country_of, list_info, push_country, push_name, read_utf8, sha256_hex, Format};
+use super::{country_of, push_country, push_name, read_utf8, sha256_hex, single_list, Format};
 use crate::error::{Error, Location, Result};
 use crate::model::{Address, Entity, EntityKind, Identifier, NameType, Status, Watchlist};
 
@@ -52,8 +52,8 @@ pub fn load(path: &Path) -> Result<Watchlist> {
                         ));
                     }
                     seen_root = true;
-                    published = attr(attrs, "dateGenerated")
-                        .map(|d| d.get(..10).unwrap_or(d).to_string());
+                    published =
+                        attr(attrs, "dateGenerated").map(|d| d.get(..10).unwrap_or(d).to_string());
                 }
                 [_, _, kind] if kind == "INDIVIDUAL" || kind == "ENTITY" => {
                     let kind = if kind == "INDIVIDUAL" {
@@ -112,11 +112,14 @@ pub fn load(path: &Path) -> Result<Watchlist> {
         ));
     }
     let hash = sha256_hex([bytes.as_slice()]);
-    let info = list_info(LIST_NAME, Format::Un, &origin, published, hash, entities.len());
-    Ok(Watchlist {
-        lists: vec![info],
+    Ok(single_list(
+        LIST_NAME,
+        Format::Un,
+        &origin,
+        published,
+        hash,
         entities,
-    })
+    ))
 }
 
 fn top_level_field(e: &mut Entry, field: &str, text: &str) {
@@ -143,7 +146,9 @@ fn top_level_field(e: &mut Entry, field: &str, text: &str) {
             push_name(&mut e.entity, &alias, name_type);
         }
         "INDIVIDUAL_ADDRESS" | "ENTITY_ADDRESS" => {
-            let country = Some(e.field("COUNTRY")).filter(|c| !c.is_empty()).map(country_of);
+            let country = Some(e.field("COUNTRY"))
+                .filter(|c| !c.is_empty())
+                .map(country_of);
             let address = Address {
                 text: e.field("STREET").to_string(),
                 city: Some(e.field("CITY").to_string()).filter(|c| !c.is_empty()),
@@ -185,7 +190,10 @@ fn top_level_field(e: &mut Entry, field: &str, text: &str) {
 fn finish(mut e: Entry, origin: &str) -> Result<Entity> {
     let at = |field: &str| Location::new(origin).line(e.line).field(field);
     if e.entity.id.is_empty() {
-        return Err(Error::data(at("REFERENCE_NUMBER"), "entry without a reference number"));
+        return Err(Error::data(
+            at("REFERENCE_NUMBER"),
+            "entry without a reference number",
+        ));
     }
     if e.name_parts.is_empty() {
         return Err(Error::data(at("FIRST_NAME"), "entry without a name"));
@@ -213,7 +221,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> Watchlist {
-        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lists/un.xml")).unwrap()
+        load(&crate::watchlist::fixture_path("un.xml")).unwrap()
     }
 
     #[test]
@@ -224,9 +232,18 @@ mod tests {
         let person = &wl.entities[wl.find("QDi.900").unwrap()];
         assert_eq!(person.kind, EntityKind::Person);
         assert_eq!(person.primary_name(), "SAMPLE AHMED ALI AL-TEST");
-        assert!(person.names.iter().any(|n| n.text == "Abu Sample" && n.name_type == NameType::Weak));
-        assert!(person.names.iter().any(|n| n.text == "Ahmed Sample" && n.name_type == NameType::Alias));
-        assert!(person.names.iter().any(|n| n.lang.as_deref() == Some("Arab")));
+        assert!(person
+            .names
+            .iter()
+            .any(|n| n.text == "Abu Sample" && n.name_type == NameType::Weak));
+        assert!(person
+            .names
+            .iter()
+            .any(|n| n.text == "Ahmed Sample" && n.name_type == NameType::Alias));
+        assert!(person
+            .names
+            .iter()
+            .any(|n| n.lang.as_deref() == Some("Arab")));
         assert_eq!(person.identifiers[0].value, "A1234567");
         assert_eq!(person.status.programs, vec!["Al-Qaida"]);
         assert_eq!(person.status.since.as_deref(), Some("2001-10-06"));

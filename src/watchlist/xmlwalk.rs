@@ -55,11 +55,23 @@ pub fn walk(origin: &str, text: &str, mut each: impl FnMut(Step, u64) -> Result<
                 texts.push(String::new());
                 read_attributes(&start, &mut attrs)
                     .map_err(|m| Error::data(at(reader.buffer_position()), m))?;
-                each(Step::Open { path: &path, attrs: &attrs }, line())?;
+                each(
+                    Step::Open {
+                        path: &path,
+                        attrs: &attrs,
+                    },
+                    line(),
+                )?;
             }
             Event::End(_) => {
                 let own = texts.pop().unwrap_or_default();
-                each(Step::Close { path: &path, text: own.trim() }, line())?;
+                each(
+                    Step::Close {
+                        path: &path,
+                        text: own.trim(),
+                    },
+                    line(),
+                )?;
                 path.pop();
             }
             Event::Text(t) => push_text(&mut texts, &t.xml10_content()),
@@ -109,7 +121,7 @@ fn read_attributes(start: &BytesStart, out: &mut Vec<(String, String)>) -> Resul
     for attr in start.attributes() {
         let attr = attr.map_err(|e| format!("malformed XML attribute: {e}"))?;
         let value: Cow<str> = attr
-            .unescape_value()
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| format!("malformed XML attribute: {e}"))?;
         let key = attr.key.local_name().as_ref().to_string();
         out.push((key, value.into_owned()));
@@ -119,7 +131,10 @@ fn read_attributes(start: &BytesStart, out: &mut Vec<(String, String)>) -> Resul
 
 /// The value of attribute `name`, if present.
 pub fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    attrs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]

@@ -40,7 +40,10 @@ fn ofac_2019_full_list() {
     // alt.csv has 9,682 rows; remarks add 2,026 weak a.k.a.s and a few f.k.a.s.
     assert_eq!(s.aliases, 11712);
     assert_eq!(count_names(&wl, NameType::Weak), 2026);
-    assert_eq!(count_names(&wl, NameType::Alias) + count_names(&wl, NameType::Former), 9686);
+    assert_eq!(
+        count_names(&wl, NameType::Alias) + count_names(&wl, NameType::Former),
+        9686
+    );
     // add.csv has 11,696 rows, 2,222 of them with every field null.
     assert_eq!(s.addresses, 9474);
     assert_eq!(s.relations, 2426);
@@ -60,7 +63,10 @@ fn ofac_2019_full_list() {
         .unwrap();
     assert_eq!(zurich.city.as_deref(), Some("Zurich"));
     assert_eq!(zurich.postal_code.as_deref(), Some("CH-8022"));
-    assert_eq!(zurich.country.as_deref(), Some(watchlist::country_of("Switzerland").as_str()));
+    assert_eq!(
+        zurich.country.as_deref(),
+        Some(watchlist::country_of("Switzerland").as_str())
+    );
 
     let person = &wl.entities[wl.find("8155").unwrap()];
     assert_eq!(person.kind, EntityKind::Person);
@@ -78,14 +84,23 @@ fn ofac_2019_full_list() {
     assert_eq!(vessel.kind, EntityKind::Vessel);
     assert_eq!(vessel.primary_name(), "ARK");
     assert!(has_name(vessel, "SUNDIAL", NameType::Former));
-    assert!(vessel.identifiers.iter().any(|i| i.scheme == "IMO" && i.value == "9187655"));
-    assert!(vessel.identifiers.iter().any(|i| i.scheme == "Call Sign" && i.value == "9HDQ9"));
+    assert!(vessel
+        .identifiers
+        .iter()
+        .any(|i| i.scheme == "IMO" && i.value == "9187655"));
+    assert!(vessel
+        .identifiers
+        .iter()
+        .any(|i| i.scheme == "Call Sign" && i.value == "9HDQ9"));
     let tanker_co = &wl.entities[wl.find(&vessel.relations[0].target).unwrap()];
     assert_eq!(tanker_co.primary_name(), "NATIONAL IRANIAN TANKER COMPANY");
 
     // The continuation in sdn_comments.csv joins the remarks mid-word ("PROMO RAI" + "Z S.A.S.").
     let cifuentes = &wl.entities[wl.find("12300").unwrap()];
-    assert!(cifuentes.remarks.iter().any(|r| r.contains("PROMO RAIZ S.A.S.")));
+    assert!(cifuentes
+        .remarks
+        .iter()
+        .any(|r| r.contains("PROMO RAIZ S.A.S.")));
 
     // Ten comment rows belong to entries of a later list; one link names no entry.
     let problems = watchlist::validate(&dir, None).unwrap();
@@ -179,7 +194,10 @@ fn ftm_samples() {
         .collect();
     assert!(owners.contains(&("NK-nR5AXM9AVPq4pQaSPSaVam", Some(49.0))));
     let unlisted = &zala.entities[zala.find("ru-inn-5920040846").unwrap()];
-    assert!(!unlisted.status.listed, "an owned company without sanction is a watch entry");
+    assert!(
+        !unlisted.status.listed,
+        "an owned company without sanction is a watch entry"
+    );
 }
 
 #[test]
@@ -201,7 +219,9 @@ fn damaged(work: &WorkDir, fixture: &str, edit: impl Fn(&str) -> String) -> Path
 }
 
 fn cut_at(text: &str, needle: &str) -> String {
-    let end = text.find(needle).unwrap_or_else(|| panic!("{needle} not in fixture"));
+    let end = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in fixture"));
     text[..end].to_string()
 }
 
@@ -226,14 +246,20 @@ fn damaged_files_are_errors_never_shorter_lists() {
     let sdn = work.join("ofac/SDN.CSV");
     let original = std::fs::read_to_string(&sdn).unwrap();
     std::fs::write(&sdn, cut_at(&original, "MMSI 4220")).unwrap();
-    let err = watchlist::load(&work.join("ofac"), None).unwrap_err().to_string();
+    let err = watchlist::load(&work.join("ofac"), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("SDN.CSV:3"), "{err}");
     std::fs::write(&sdn, cut_at(&original, ",\"Crude Oil")).unwrap();
-    let err = watchlist::load(&work.join("ofac"), None).unwrap_err().to_string();
+    let err = watchlist::load(&work.join("ofac"), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("SDN.CSV:3"), "{err}");
 
     // CSL: a ragged row, and a file cut inside a quoted address.
-    let csl = damaged(&work, "csl.csv", |t| t.replacen("SDGT,Ahmed", "SDGT,extra,Ahmed", 1));
+    let csl = damaged(&work, "csl.csv", |t| {
+        t.replacen("SDGT,Ahmed", "SDGT,extra,Ahmed", 1)
+    });
     assert_fails(&csl, None, 4);
     let csl = damaged(&work, "csl.csv", |t| cut_at(t, "Montreal"));
     assert_fails(&csl, None, 5);
@@ -247,7 +273,9 @@ fn damaged_files_are_errors_never_shorter_lists() {
     assert_fails(&eu, None, 23);
 
     // FollowTheMoney: a line cut short.
-    let ftm = damaged(&work, "sample.ftm.json", |t| cut_at(t, "\"percentage\":[\"10\"]"));
+    let ftm = damaged(&work, "sample.ftm.json", |t| {
+        cut_at(t, "\"percentage\":[\"10\"]")
+    });
     assert_fails(&ftm, None, 8);
 
     // OpenSanctions simple and UK CSV: a row cut short.
@@ -276,6 +304,10 @@ fn validate_reports_a_fatal_error_as_one_problem() {
     assert_eq!(problems[0].line, Some(8));
     let fixture = repo().join("fixtures/lists/sample.ftm.json");
     let problems = watchlist::validate(&fixture, None).unwrap();
-    assert_eq!(problems.len(), 1, "one ownership points outside the file: {problems:?}");
+    assert_eq!(
+        problems.len(),
+        1,
+        "one ownership points outside the file: {problems:?}"
+    );
     assert!(!problems[0].fatal);
 }
