@@ -121,7 +121,7 @@ pub fn read(path: &Path, format: Format) -> Result<Loaded> {
             path.display()
         )));
     }
-    match format {
+    let loaded = match format {
         Format::Native => whole(native::load(path)),
         Format::Ofac => ofac::read(path),
         Format::Csl => whole(csl::load(path)),
@@ -130,7 +130,18 @@ pub fn read(path: &Path, format: Format) -> Result<Loaded> {
         Format::OsSimple => whole(os_simple::load(path)),
         Format::Eu => whole(eu::load(path)),
         Format::Uk => whole(uk::load(path)),
+    }?;
+    // An official list with no entries is an empty or cut file, not a list that designates no one.
+    if format != Format::Native && loaded.watchlist.entities.is_empty() {
+        return Err(Error::data(
+            Location::new(path.display().to_string()).line(1),
+            format!(
+                "no entries found: the file is empty, cut, or not a {} list",
+                format.as_str()
+            ),
+        ));
     }
+    Ok(loaded)
 }
 
 /// Detects a list's format from its contents (not its name).

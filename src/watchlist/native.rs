@@ -143,16 +143,7 @@ fn validate(file: &NativeFile, text: &str, origin: &str) -> Result<()> {
                 }
             }
         }
-        let sources = e
-            .names
-            .iter()
-            .map(|n| &n.source)
-            .chain(e.addresses.iter().map(|a| &a.source))
-            .chain(e.identifiers.iter().map(|i| &i.source))
-            .chain(e.relations.iter().map(|r| &r.source))
-            .chain(std::iter::once(&e.status.source))
-            .flatten();
-        for s in sources {
+        for s in cited_sources(e) {
             if !file.sources.contains_key(s) {
                 return Err(err(
                     &e.id,
@@ -165,21 +156,24 @@ fn validate(file: &NativeFile, text: &str, origin: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every source id an entity cites, on any of its facts.
+fn cited_sources(e: &Entity) -> impl Iterator<Item = &String> {
+    e.names
+        .iter()
+        .map(|n| &n.source)
+        .chain(e.addresses.iter().map(|a| &a.source))
+        .chain(e.identifiers.iter().map(|i| &i.source))
+        .chain(e.relations.iter().map(|r| &r.source))
+        .chain(std::iter::once(&e.status.source))
+        .flatten()
+}
+
 /// Declares every source id the entities cite, titled after the list the entity came from: a
 /// loaded watchlist keeps source ids but not the `[sources]` table they were declared in.
 fn referenced_sources(wl: &Watchlist) -> BTreeMap<String, SourceRef> {
     let mut sources = BTreeMap::new();
     for e in &wl.entities {
-        let cited = e
-            .names
-            .iter()
-            .map(|n| &n.source)
-            .chain(e.addresses.iter().map(|a| &a.source))
-            .chain(e.identifiers.iter().map(|i| &i.source))
-            .chain(e.relations.iter().map(|r| &r.source))
-            .chain(std::iter::once(&e.status.source))
-            .flatten();
-        for id in cited {
+        for id in cited_sources(e) {
             sources.entry(id.clone()).or_insert_with(|| {
                 let list = wl.list_of(e);
                 SourceRef {

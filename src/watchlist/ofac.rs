@@ -67,13 +67,7 @@ pub fn read(dir: &Path) -> Result<Loaded> {
     hashed.push((file_name(&sdn_path), sdn.bytes().to_vec()));
 
     if let Some(path) = file("alt.csv") {
-        let alt = CsvFile::read(&path)?;
-        alt.records(|rec, line| {
-            expect_fields(&alt, rec, 5, line)?;
-            let Some(&i) = by_id.get(rec[0].trim()) else {
-                problems.push(unknown_entry(&alt, line, &rec[0]));
-                return Ok(());
-            };
+        read_joined(&path, 5, &by_id, &mut problems, &mut hashed, |i, rec| {
             let name_type = match value(&rec[2]).map(str::to_ascii_lowercase).as_deref() {
                 Some("fka") | Some("f.k.a.") => NameType::Former,
                 Some("weak aka") => NameType::Weak,
@@ -82,19 +76,11 @@ pub fn read(dir: &Path) -> Result<Loaded> {
             if let Some(name) = value(&rec[3]) {
                 push_name(&mut entities[i], name, name_type);
             }
-            Ok(())
         })?;
-        hashed.push((file_name(&path), alt.bytes().to_vec()));
     }
 
     if let Some(path) = file("add.csv") {
-        let add = CsvFile::read(&path)?;
-        add.records(|rec, line| {
-            expect_fields(&add, rec, 6, line)?;
-            let Some(&i) = by_id.get(rec[0].trim()) else {
-                problems.push(unknown_entry(&add, line, &rec[0]));
-                return Ok(());
-            };
+        read_joined(&path, 6, &by_id, &mut problems, &mut hashed, |i, rec| {
             let address = ofac_address(value(&rec[2]), value(&rec[3]), value(&rec[4]));
             if let Some(country) = &address.country {
                 push_country(&mut entities[i], country);
@@ -102,23 +88,14 @@ pub fn read(dir: &Path) -> Result<Loaded> {
             if !address.is_empty() {
                 entities[i].addresses.push(address);
             }
-            Ok(())
         })?;
-        hashed.push((file_name(&path), add.bytes().to_vec()));
     }
 
     // Remarks longer than the SDN field continue in sdn_comments.csv, mid-word.
     if let Some(path) = file("sdn_comments.csv") {
-        let comments = CsvFile::read(&path)?;
-        comments.records(|rec, line| {
-            expect_fields(&comments, rec, 2, line)?;
-            match by_id.get(rec[0].trim()) {
-                Some(&i) => remarks_text[i].push_str(&rec[1]),
-                None => problems.push(unknown_entry(&comments, line, &rec[0])),
-            }
-            Ok(())
+        read_joined(&path, 2, &by_id, &mut problems, &mut hashed, |i, rec| {
+            remarks_text[i].push_str(&rec[1]);
         })?;
-        hashed.push((file_name(&path), comments.bytes().to_vec()));
     }
 
     let primary_ids: HashMap<String, String> = entities
@@ -137,6 +114,29 @@ pub fn read(dir: &Path) -> Result<Loaded> {
         watchlist: single_list(LIST_NAME, Format::Ofac, &path, None, hash, entities),
         problems,
     })
+}
+
+/// Reads a file whose rows hang off sdn.csv entries by ent_num, calling `each` with the index
+/// of the row's entry. Rows of entries not in sdn.csv are skipped and reported.
+fn read_joined(
+    path: &Path,
+    fields: usize,
+    by_id: &HashMap<String, usize>,
+    problems: &mut Vec<Problem>,
+    hashed: &mut Vec<(String, Vec<u8>)>,
+    mut each: impl FnMut(usize, &csv::StringRecord),
+) -> Result<()> {
+    let file = CsvFile::read(path)?;
+    file.records(|rec, line| {
+        expect_fields(&file, rec, fields, line)?;
+        match by_id.get(rec[0].trim()) {
+            Some(&i) => each(i, rec),
+            None => problems.push(unknown_entry(&file, line, &rec[0])),
+        }
+        Ok(())
+    })?;
+    hashed.push((file_name(path), file.bytes().to_vec()));
+    Ok(())
 }
 
 fn file_name(path: &Path) -> String {

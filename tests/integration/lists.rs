@@ -284,6 +284,12 @@ fn damaged_files_are_errors_never_shorter_lists() {
     let uk = damaged(&work, "uk.csv", |t| cut_at(t, ",Ship,"));
     assert_fails(&uk, None, 8);
 
+    // A file cut right after its header row holds no entries at all.
+    let empty = damaged(&work, "targets.simple.csv", |t| {
+        t.lines().next().unwrap().to_string()
+    });
+    assert_fails(&empty, None, 1);
+
     // Invalid UTF-8 in the middle of a file.
     let bad = work.write("bad/un.xml", {
         let mut b = std::fs::read(repo().join("fixtures/lists/un.xml")).unwrap();
