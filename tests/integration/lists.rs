@@ -180,8 +180,7 @@ fn ftm_samples() {
     assert_eq!(s.by_list["zala"]["organization"], 11);
     assert_eq!(s.by_list["zala"]["person"], 6);
     assert_eq!(s.listed, 13);
-    // 14 ownerships (one to an entity outside the file? none here), 3 directorships, 4 family
-    // links recorded on both ends.
+    // 14 ownerships, 3 directorships, and 4 family links recorded on both ends.
     assert_eq!(s.relations, 14 + 3 + 8);
     let cst = &zala.entities[zala.find("NK-abdzbEBkqyT29GyREbiURZ").unwrap()];
     assert!(cst.status.listed);
