@@ -4,14 +4,26 @@
 //! [`ListInfo`] saying which file and version it was. A loader either returns the whole list or an
 //! error naming file and line: never a partial list. Indexing and scoring are not done here.
 
+pub mod csl;
+mod csvfile;
+pub mod eu;
+pub mod ftm;
 pub mod native;
+pub mod ofac;
+pub mod os_simple;
+pub mod stats;
+pub mod uk;
+pub mod un;
+mod xmlwalk;
+
+pub use stats::{stats, validate, Loaded, Problem, Stats};
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Result};
-use crate::model::{ListInfo, Watchlist};
+use crate::model::{Entity, ListInfo, Name, NameType, Watchlist};
 
 /// The seed watchlist compiled into the binary: used when no `--watchlist` is given.
 pub const SEED_TOML: &str = include_str!("../../watchlists/seed.toml");
@@ -92,14 +104,44 @@ pub fn load(path: &Path, forced: Option<Format>) -> Result<Watchlist> {
         Some(f) => f,
         None => detect(path)?,
     };
-    match format {
-        Format::Native => native::load(path),
-        other => Err(Error::WatchlistUnavailable(format!(
-            "{}: the {} format is not supported yet",
-            path.display(),
-            other.as_str()
-        ))),
+    read(path, format).map(|loaded| loaded.watchlist)
+}
+
+/// Loads one list in a known format, with the non-fatal problems its loader met.
+pub fn read(path: &Path, format: Format) -> Result<Loaded> {
+    let whole = |wl: Result<Watchlist>| {
+        wl.map(|watchlist| Loaded {
+            watchlist,
+            problems: Vec::new(),
+        })
+    };
+    if format != Format::Ofac && path.is_dir() {
+        return Err(Error::WatchlistUnavailable(format!(
+            "{}: is a directory; only the OFAC format is a directory",
+            path.display()
+        )));
     }
+    let loaded = match format {
+        Format::Native => whole(native::load(path)),
+        Format::Ofac => ofac::read(path),
+        Format::Csl => whole(csl::load(path)),
+        Format::Un => whole(un::load(path)),
+        Format::Ftm => ftm::read(path),
+        Format::OsSimple => whole(os_simple::load(path)),
+        Format::Eu => whole(eu::load(path)),
+        Format::Uk => whole(uk::load(path)),
+    }?;
+    // An official list with no entries is an empty or cut file, not a list that designates no one.
+    if format != Format::Native && loaded.watchlist.entities.is_empty() {
+        return Err(Error::data(
+            Location::new(path.display().to_string()).line(1),
+            format!(
+                "no entries found: the file is empty, cut, or not a {} list",
+                format.as_str()
+            ),
+        ));
+    }
+    Ok(loaded)
 }
 
 /// Detects a list's format from its contents (not its name).
@@ -136,7 +178,13 @@ pub fn detect(path: &Path) -> Result<Format> {
     if first_line.starts_with("id,schema,name") {
         return Ok(Format::OsSimple);
     }
-    if first_line.contains("unique id") || first_line.contains("group id") {
+    // The UK list may put a `Last Updated` line before its header.
+    let header = if first_line.starts_with("last updated") {
+        text.lines().nth(1).unwrap_or("").to_ascii_lowercase()
+    } else {
+        first_line.clone()
+    };
+    if header.contains("name 6") && (header.contains("unique id") || header.contains("group id")) {
         return Ok(Format::Uk);
     }
     if lower.contains("[[entity]]") || lower.contains("[list]") {
@@ -208,6 +256,30 @@ pub fn list_info(
     }
 }
 
+/// The watchlist of one loaded file: its entities and a [`ListInfo`] naming it.
+pub fn single_list(
+    name: &str,
+    format: Format,
+    path: &str,
+    published: Option<String>,
+    content_hash: String,
+    entities: Vec<crate::model::Entity>,
+) -> Watchlist {
+    let info = list_info(name, format, path, published, content_hash, entities.len());
+    Watchlist {
+        lists: vec![info],
+        entities,
+    }
+}
+
+/// Path of a hand-written list sample under `fixtures/lists`.
+#[cfg(test)]
+pub(crate) fn fixture_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/lists")
+        .join(rel)
+}
+
 /// Reads a whole file, mapping errors to [`Error::Io`] with the path.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
@@ -232,6 +304,35 @@ pub fn read_utf8(path: &Path) -> Result<(String, Vec<u8>)> {
     }
 }
 
+/// ISO alpha-2 code of a country name when [`crate::geo`] knows it, else the name as written.
+pub fn country_of(name: &str) -> String {
+    let name = name.trim();
+    crate::geo::country_code(name).map_or_else(|| name.to_string(), str::to_string)
+}
+
+/// Adds a country to an entity once.
+pub fn push_country(entity: &mut Entity, country: &str) {
+    let country = country.trim();
+    if !country.is_empty() && !entity.countries.iter().any(|c| c == country) {
+        entity.countries.push(country.to_string());
+    }
+}
+
+/// Adds a name to an entity unless it already has that text (lists repeat names across
+/// fields, e.g. an OFAC alias in alt.csv and again as a weak a.k.a. in remarks).
+pub fn push_name<'e>(
+    entity: &'e mut Entity,
+    text: &str,
+    name_type: NameType,
+) -> Option<&'e mut Name> {
+    let text = text.trim();
+    if text.is_empty() || entity.names.iter().any(|n| n.text == text) {
+        return None;
+    }
+    entity.names.push(Name::new(text, name_type));
+    entity.names.last_mut()
+}
+
 /// 1-based line number of a byte offset in `text`.
 pub fn line_of_offset(text: &str, offset: usize) -> u64 {
     text.as_bytes()[..offset.min(text.len())]
@@ -239,4 +340,50 @@ pub fn line_of_offset(text: &str, offset: usize) -> u64 {
         .filter(|&&b| b == b'\n')
         .count() as u64
         + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::fixture_path as fixture;
+
+    #[test]
+    fn detects_every_fixture() {
+        for (rel, format) in [
+            ("ofac", Format::Ofac),
+            ("csl.csv", Format::Csl),
+            ("csl_with_id.csv", Format::Csl),
+            ("un.xml", Format::Un),
+            ("sample.ftm.json", Format::Ftm),
+            ("targets.simple.csv", Format::OsSimple),
+            ("eu.xml", Format::Eu),
+            ("uk.csv", Format::Uk),
+        ] {
+            assert_eq!(detect(&fixture(rel)).unwrap(), format, "{rel}");
+            let wl = load(&fixture(rel), None).unwrap();
+            assert!(!wl.entities.is_empty(), "{rel}");
+            assert_eq!(wl.lists[0].format, format.as_str());
+            assert_eq!(wl.lists[0].entity_count, wl.entities.len());
+        }
+    }
+
+    #[test]
+    fn a_wrongly_forced_format_is_an_error() {
+        for (rel, forced) in [
+            ("csl.csv", Format::Uk),
+            ("csl.csv", Format::OsSimple),
+            ("uk.csv", Format::Csl),
+            ("un.xml", Format::Eu),
+            ("eu.xml", Format::Un),
+            ("un.xml", Format::Ftm),
+            ("sample.ftm.json", Format::Csl),
+            ("targets.simple.csv", Format::Native),
+            ("csl.csv", Format::Ofac),
+            ("ofac", Format::Csl),
+        ] {
+            let err = load(&fixture(rel), Some(forced));
+            assert!(err.is_err(), "{rel} read as {}", forced.as_str());
+        }
+    }
 }

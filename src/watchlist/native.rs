@@ -143,16 +143,7 @@ fn validate(file: &NativeFile, text: &str, origin: &str) -> Result<()> {
                 }
             }
         }
-        let sources = e
-            .names
-            .iter()
-            .map(|n| &n.source)
-            .chain(e.addresses.iter().map(|a| &a.source))
-            .chain(e.identifiers.iter().map(|i| &i.source))
-            .chain(e.relations.iter().map(|r| &r.source))
-            .chain(std::iter::once(&e.status.source))
-            .flatten();
-        for s in sources {
+        for s in cited_sources(e) {
             if !file.sources.contains_key(s) {
                 return Err(err(
                     &e.id,
@@ -163,6 +154,37 @@ fn validate(file: &NativeFile, text: &str, origin: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every source id an entity cites, on any of its facts.
+fn cited_sources(e: &Entity) -> impl Iterator<Item = &String> {
+    e.names
+        .iter()
+        .map(|n| &n.source)
+        .chain(e.addresses.iter().map(|a| &a.source))
+        .chain(e.identifiers.iter().map(|i| &i.source))
+        .chain(e.relations.iter().map(|r| &r.source))
+        .chain(std::iter::once(&e.status.source))
+        .flatten()
+}
+
+/// Declares every source id the entities cite, titled after the list the entity came from: a
+/// loaded watchlist keeps source ids but not the `[sources]` table they were declared in.
+fn referenced_sources(wl: &Watchlist) -> BTreeMap<String, SourceRef> {
+    let mut sources = BTreeMap::new();
+    for e in &wl.entities {
+        for id in cited_sources(e) {
+            sources.entry(id.clone()).or_insert_with(|| {
+                let list = wl.list_of(e);
+                SourceRef {
+                    title: format!("{} ({})", list.name, list.path),
+                    url: None,
+                    date: list.published.clone(),
+                }
+            });
+        }
+    }
+    sources
 }
 
 /// Writes a watchlist in the native format (used by `watchlist convert`).
@@ -180,7 +202,7 @@ pub fn to_toml(wl: &Watchlist, name: &str) -> Result<String> {
                     .join(", ")
             )),
         },
-        sources: BTreeMap::new(),
+        sources: referenced_sources(wl),
         entities: wl.entities.clone(),
     };
     toml::to_string_pretty(&file).map_err(|e| Error::Usage(format!("cannot write TOML: {e}")))
@@ -440,5 +462,38 @@ mod seed_tests {
             assert_eq!(decision, want, "{file} row {row} -> {id}");
         }
         assert!(n > 200);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(wl: &Watchlist) -> Watchlist {
+        let text = to_toml(wl, "converted").unwrap();
+        parse_str(&text, "converted.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    fn names(wl: &Watchlist) -> Vec<Vec<String>> {
+        wl.entities
+            .iter()
+            .map(|e| e.names.iter().map(|n| n.text.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn converted_lists_load_back() {
+        let root = crate::watchlist::fixture_path("");
+        for wl in [
+            crate::watchlist::seed(),
+            crate::watchlist::load(&root.join("ofac"), None).unwrap(),
+            crate::watchlist::load(&root.join("sample.ftm.json"), None).unwrap(),
+            crate::watchlist::load(&root.join("un.xml"), None).unwrap(),
+        ] {
+            let back = round_trip(&wl);
+            assert_eq!(back.entities.len(), wl.entities.len());
+            assert_eq!(names(&back), names(&wl));
+            assert_eq!(back.entities, wl.entities);
+        }
     }
 }

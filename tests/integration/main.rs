@@ -7,3 +7,5 @@ mod compare;
 mod index;
 mod screen;
 mod util;
+
+mod lists;
