@@ -10,9 +10,9 @@
 //! of the list. An Aho-Corasick automaton over whole listed names finds a listed name embedded in
 //! a longer party name. Not here: the final score (`score`) or the decision (`policy`).
 
-use std::collections::HashMap;
-
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{EntityKind, Watchlist};
 use crate::score::distance::{token_similarity, TOKEN_FLOOR};
@@ -30,17 +30,52 @@ pub struct NameRecord {
 
 pub struct NameIndex {
     pub records: Vec<NameRecord>,
-    vocab: HashMap<String, u32>,
-    vocab_text: Vec<String>,
+    vocab: HashMap<Box<str>, u32>,
+    vocab_text: Vec<Box<str>>,
     /// Vocabulary id -> records containing it.
-    postings: Vec<Vec<u32>>,
-    /// Folded-key trigram -> vocabulary ids.
-    grams: HashMap<[u8; 3], Vec<u32>>,
+    postings: Postings,
+    /// Folded-key trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids.
+    grams: HashMap<[u8; 3], u32>,
+    gram_postings: Postings,
     /// Number of trigrams of each vocabulary entry's key.
     gram_count: Vec<u16>,
     embedded: Option<AhoCorasick>,
     /// Pattern id of `embedded` -> record id.
     embedded_records: Vec<u32>,
+}
+
+/// Lists of ids per key, flattened into one array: `ids[offsets[k]..offsets[k + 1]]`. Built once
+/// from (key, id) pairs; far fewer allocations than a `Vec` per key.
+#[derive(Debug, Default)]
+struct Postings {
+    offsets: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl Postings {
+    fn from_pairs(keys: usize, mut pairs: Vec<(u32, u32)>) -> Postings {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut offsets = vec![0u32; keys + 1];
+        for &(k, _) in &pairs {
+            offsets[k as usize + 1] += 1;
+        }
+        for k in 0..keys {
+            offsets[k + 1] += offsets[k];
+        }
+        Postings {
+            offsets,
+            ids: pairs.into_iter().map(|(_, id)| id).collect(),
+        }
+    }
+
+    fn get(&self, key: u32) -> &[u32] {
+        let k = key as usize;
+        match (self.offsets.get(k), self.offsets.get(k + 1)) {
+            (Some(&a), Some(&b)) => &self.ids[a as usize..b as usize],
+            _ => &[],
+        }
+    }
 }
 
 /// Why a record became a candidate; the scorer decides whether it is a hit.
@@ -94,9 +129,9 @@ impl NameIndex {
     pub fn build(watchlist: &Watchlist) -> NameIndex {
         let records: Vec<NameRecord> = watchlist
             .entities
-            .iter()
+            .par_iter()
             .enumerate()
-            .flat_map(|(ei, e)| {
+            .flat_map_iter(|(ei, e)| {
                 e.names.iter().enumerate().filter_map(move |(ni, n)| {
                     let norm = normalize(&n.text, e.kind);
                     (!norm.is_empty()).then_some(NameRecord {
@@ -111,33 +146,35 @@ impl NameIndex {
 
         let mut index = NameIndex {
             records: Vec::new(),
-            vocab: HashMap::new(),
+            vocab: HashMap::default(),
             vocab_text: Vec::new(),
-            postings: Vec::new(),
-            grams: HashMap::new(),
+            postings: Postings::default(),
+            grams: HashMap::default(),
+            gram_postings: Postings::default(),
             gram_count: Vec::new(),
             embedded: None,
             embedded_records: Vec::new(),
         };
-        let mut entries = Vec::new();
+        let mut record_pairs: Vec<(u32, u32)> = Vec::with_capacity(records.len() * 8);
         for (ri, r) in records.iter().enumerate() {
-            vocabulary_entries(&r.norm, &mut entries);
-            for e in entries.drain(..) {
-                let id = index.intern(e);
-                let list = &mut index.postings[id as usize];
-                if list.last() != Some(&(ri as u32)) {
-                    list.push(ri as u32);
-                }
-            }
+            vocabulary_entries(&r.norm, |entry| {
+                let id = index.intern(entry);
+                record_pairs.push((id, ri as u32));
+            });
         }
+        index.postings = Postings::from_pairs(index.vocab_text.len(), record_pairs);
         let mut grams = Vec::new();
+        let mut gram_pairs: Vec<(u32, u32)> = Vec::with_capacity(index.vocab_text.len() * 8);
         for (id, text) in index.vocab_text.iter().enumerate() {
             trigrams(&folded_key(text), &mut grams);
             index.gram_count.push(grams.len() as u16);
             for g in &grams {
-                index.grams.entry(*g).or_default().push(id as u32);
+                let next = index.grams.len() as u32;
+                let gid = *index.grams.entry(*g).or_insert(next);
+                gram_pairs.push((gid, id as u32));
             }
         }
+        index.gram_postings = Postings::from_pairs(index.grams.len(), gram_pairs);
 
         let mut patterns = Vec::new();
         for (ri, r) in records.iter().enumerate() {
@@ -154,14 +191,14 @@ impl NameIndex {
         index
     }
 
-    fn intern(&mut self, text: String) -> u32 {
-        if let Some(id) = self.vocab.get(&text) {
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(id) = self.vocab.get(text) {
             return *id;
         }
         let id = self.vocab_text.len() as u32;
-        self.vocab.insert(text.clone(), id);
-        self.vocab_text.push(text);
-        self.postings.push(Vec::new());
+        let owned: Box<str> = text.into();
+        self.vocab.insert(owned.clone(), id);
+        self.vocab_text.push(owned);
         id
     }
 
@@ -181,8 +218,8 @@ impl NameIndex {
         }
         counts.clear();
         for g in &grams {
-            if let Some(ids) = self.grams.get(g) {
-                for id in ids {
+            if let Some(&gid) = self.grams.get(g) {
+                for id in self.gram_postings.get(gid) {
                     *counts.entry(*id).or_insert(0) += 1;
                 }
             }
@@ -194,7 +231,7 @@ impl NameIndex {
             if (shared as f32) < (total * 0.25).max(1.0) {
                 continue;
             }
-            let text = &self.vocab_text[id as usize];
+            let text = &*self.vocab_text[id as usize];
             if text != token && token_similarity(token, text) >= TOKEN_FLOOR {
                 out.push(id);
             }
@@ -203,20 +240,20 @@ impl NameIndex {
 
     /// Records worth scoring against `query`, with why they were found.
     pub fn candidates(&self, query: &NormName) -> HashMap<u32, CandidateFlags> {
-        let mut found: HashMap<u32, CandidateFlags> = HashMap::new();
+        let mut found: HashMap<u32, CandidateFlags> = HashMap::default();
         let mut entries = Vec::new();
         query_entries(query, &mut entries);
-        let mut counts = HashMap::new();
+        let mut counts = HashMap::default();
         let mut ids = Vec::new();
         for e in &entries {
             ids.clear();
             if e.fuzzy {
                 self.lookup(&e.text, &mut counts, &mut ids);
-            } else if let Some(id) = self.vocab.get(&e.text) {
+            } else if let Some(id) = self.vocab.get(e.text.as_str()) {
                 ids.push(*id);
             }
             for id in &ids {
-                for r in &self.postings[*id as usize] {
+                for r in self.postings.get(*id) {
                     found.entry(*r).or_default();
                 }
             }
@@ -242,21 +279,24 @@ fn embeddable(n: &NormName) -> bool {
     words >= 2 || (words == 1 && n.tokens.len() >= 2) || n.key().len() >= 6 && words == 1
 }
 
-/// What a listed name contributes to the vocabulary.
-fn vocabulary_entries(n: &NormName, out: &mut Vec<String>) {
+/// What a listed name contributes to the vocabulary, each entry passed to `f`.
+fn vocabulary_entries(n: &NormName, mut f: impl FnMut(&str)) {
     for t in &n.tokens {
-        out.push(t.text.clone());
+        f(&t.text);
     }
+    let mut buf = String::new();
     for len in 2..=3 {
         for w in n.tokens.windows(len) {
-            out.push(w.iter().map(|t| t.text.as_str()).collect());
+            buf.clear();
+            w.iter().for_each(|t| buf.push_str(&t.text));
+            f(&buf);
         }
     }
-    for acro in run_initials(&n.acronym_source) {
-        out.push(acro);
-    }
+    for_each_run_initials(&n.acronym_source, &mut f);
     if n.acronym_source.len() > 1 {
-        out.push(n.acronym_source.concat());
+        buf.clear();
+        n.acronym_source.iter().for_each(|w| buf.push_str(w));
+        f(&buf);
     }
 }
 
@@ -280,12 +320,12 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
             });
         }
     }
-    for acro in run_initials(&n.acronym_source) {
+    for_each_run_initials(&n.acronym_source, |acro| {
         out.push(QueryEntry {
-            text: acro,
+            text: acro.to_string(),
             fuzzy: false,
-        });
-    }
+        })
+    });
     if n.acronym_source.len() > 1 {
         out.push(QueryEntry {
             text: n.acronym_source.concat(),
@@ -296,20 +336,18 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
 
 /// Initials of the acronyms a name could be written as: of the whole name, and of every run of
 /// 3..=8 words (two letters of a partial run say too little; the scorer applies the same rule).
-fn run_initials(words: &[String]) -> Vec<String> {
+fn for_each_run_initials(words: &[String], mut f: impl FnMut(&str)) {
     let initials: Vec<u8> = words.iter().filter_map(|w| w.bytes().next()).collect();
-    let mut out = Vec::new();
     for start in 0..initials.len() {
         for end in start + 2..=(start + 8).min(initials.len()) {
             let whole = start == 0 && end == initials.len();
-            if (end - start >= 3 || whole)
-                && initials[start..end].iter().all(u8::is_ascii_alphabetic)
-            {
-                out.push(String::from_utf8_lossy(&initials[start..end]).into_owned());
+            let run = &initials[start..end];
+            if (end - start >= 3 || whole) && run.iter().all(u8::is_ascii_alphabetic) {
+                // Initials are ASCII letters, so this is valid UTF-8.
+                f(std::str::from_utf8(run).unwrap_or_default());
             }
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //!
 //! Not here: similarity between tokens or names (`score`), addresses (`address`).
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::translit::fold_into;
 use crate::model::EntityKind;
@@ -92,14 +93,15 @@ struct Terms {
     numbers: HashMap<&'static str, u32>,
     /// Legal form variants as space-joined token sequences.
     legal: HashMap<&'static str, LegalForm>,
-    /// Legal form variants long enough to be recognised with one typo, bucketed by first letter.
-    legal_fuzzy: HashMap<u8, Vec<(&'static str, LegalForm)>>,
+    /// Legal form variants long enough to be recognised with one typo, bucketed by their first
+    /// two letters (a typo there is rare, and the buckets keep the scan short).
+    legal_fuzzy: HashMap<[u8; 2], Vec<(&'static str, LegalForm)>>,
     longest_legal: usize,
 }
 
 static TERMS: LazyLock<Terms> = LazyLock::new(|| {
-    let mut class = HashMap::new();
-    let mut expand = HashMap::new();
+    let mut class = HashMap::default();
+    let mut expand = HashMap::default();
     for r in tables::rows(include_str!("../../data/name_terms.tsv")) {
         let c = match r.get(1).copied() {
             Some("stop") => TermClass::Stop,
@@ -119,8 +121,8 @@ static TERMS: LazyLock<Terms> = LazyLock::new(|| {
     let numbers = tables::rows(include_str!("../../data/numbers.tsv"))
         .filter_map(|r| Some((r[0], r.get(1)?.parse().ok()?)))
         .collect();
-    let mut legal = HashMap::new();
-    let mut legal_fuzzy: HashMap<u8, Vec<(&'static str, LegalForm)>> = HashMap::new();
+    let mut legal = HashMap::default();
+    let mut legal_fuzzy: HashMap<[u8; 2], Vec<(&'static str, LegalForm)>> = HashMap::default();
     let mut longest_legal = 1;
     for r in tables::rows(include_str!("../../data/legal_forms.tsv")) {
         if r.len() < 3 {
@@ -137,8 +139,9 @@ static TERMS: LazyLock<Terms> = LazyLock::new(|| {
             longest_legal = longest_legal.max(v.split(' ').count());
             legal.insert(*v, form);
             if v.len() >= 9 {
+                let b = v.as_bytes();
                 legal_fuzzy
-                    .entry(v.as_bytes()[0])
+                    .entry([b[0], b[1]])
                     .or_default()
                     .push((*v, form));
             }
@@ -462,7 +465,8 @@ fn lookup_legal(joined: &str, terms: &Terms) -> Option<LegalForm> {
     if joined.len() < 9 {
         return None;
     }
-    let bucket = terms.legal_fuzzy.get(&joined.as_bytes()[0])?;
+    let b = joined.as_bytes();
+    let bucket = terms.legal_fuzzy.get(&[b[0], b[1]])?;
     bucket
         .iter()
         .find(|(v, _)| v.len().abs_diff(joined.len()) <= 1 && strsim::osa_distance(v, joined) <= 1)
