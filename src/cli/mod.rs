@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod screen;
+pub mod watchlist_cmd;
 
 use std::path::PathBuf;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Screen(screen::ScreenArgs),
     /// Score two names against each other, or every pair of a CSV (`--pairs`).
     Compare(compare::CompareArgs),
+    /// Inspect, validate and convert watchlists.
+    Watchlist(watchlist_cmd::WatchlistArgs),
 }
 
 /// Where the watchlists and the policy come from; shared by every command that screens.
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Screen(a) => screen::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Watchlist(a) => watchlist_cmd::run(a),
     }
 }
 

@@ -9,3 +9,4 @@ mod screen;
 mod util;
 
 mod lists;
+mod watchlist_cmd;

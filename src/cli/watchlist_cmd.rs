@@ -1,0 +1,141 @@
+//! `redflag watchlist`: inspect, check and convert watchlists (stats, validate, convert).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+
+use redflag::error::{exit, Error};
+use redflag::watchlist::{self, native, stats, Format};
+
+#[derive(Args, Debug)]
+pub struct WatchlistArgs {
+    #[command(subcommand)]
+    pub command: WatchlistCommand,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OutFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WatchlistCommand {
+    /// Entities by list and kind, names, aliases, addresses, identifiers, relations.
+    Stats {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_name = "FORMAT")]
+        watchlist_format: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutFormat,
+    },
+    /// Problems of each list with file and line; exits 65 when a list cannot be loaded.
+    Validate {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_name = "FORMAT")]
+        watchlist_format: Option<String>,
+    },
+    /// Convert lists (merged) to the native TOML format.
+    Convert {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_name = "FORMAT")]
+        watchlist_format: Option<String>,
+        /// Output file.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// The `[list] name` of the converted list.
+        #[arg(long, default_value = "converted")]
+        name: String,
+    },
+}
+
+fn forced(f: &Option<String>) -> Result<Option<Format>> {
+    match f {
+        Some(f) => Ok(Some(Format::parse(f).ok_or_else(|| {
+            Error::Usage(format!("unknown --watchlist-format `{f}`"))
+        })?)),
+        None => Ok(None),
+    }
+}
+
+pub fn run(args: WatchlistArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    match args.command {
+        WatchlistCommand::Stats {
+            paths,
+            watchlist_format,
+            format,
+        } => {
+            let wl = watchlist::load_all(&paths, forced(&watchlist_format)?)?;
+            let s = stats::stats(&wl);
+            match format {
+                OutFormat::Json => {
+                    let v = serde_json::json!({ "lists": wl.lists, "stats": s });
+                    writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+                }
+                OutFormat::Text => {
+                    for l in &wl.lists {
+                        writeln!(
+                            out,
+                            "{} ({}) {}: version {}, {} entities, sha256 {}",
+                            l.name, l.format, l.path, l.version, l.entity_count, l.content_hash
+                        )?;
+                    }
+                    writeln!(out, "entities     {}", s.entities)?;
+                    for (list, kinds) in &s.by_list {
+                        for (kind, n) in kinds {
+                            writeln!(out, "  {list:<14} {kind:<13} {n}")?;
+                        }
+                    }
+                    writeln!(out, "listed       {}", s.listed)?;
+                    writeln!(out, "names        {}", s.names)?;
+                    writeln!(out, "aliases      {}", s.aliases)?;
+                    writeln!(out, "addresses    {}", s.addresses)?;
+                    writeln!(out, "identifiers  {}", s.identifiers)?;
+                    writeln!(out, "relations    {}", s.relations)?;
+                }
+            }
+            Ok(exit::CLEAR)
+        }
+        WatchlistCommand::Validate {
+            paths,
+            watchlist_format,
+        } => {
+            let forced = forced(&watchlist_format)?;
+            let mut fatal = false;
+            for p in &paths {
+                let problems = stats::validate(p, forced)?;
+                if problems.is_empty() {
+                    writeln!(out, "{}: ok", p.display())?;
+                }
+                for problem in problems {
+                    fatal |= problem.fatal;
+                    let tag = if problem.fatal { "error" } else { "warning" };
+                    writeln!(out, "{tag}: {problem}")?;
+                }
+            }
+            Ok(if fatal { exit::DATAERR } else { exit::CLEAR })
+        }
+        WatchlistCommand::Convert {
+            paths,
+            watchlist_format,
+            output,
+            name,
+        } => {
+            let wl = watchlist::load_all(&paths, forced(&watchlist_format)?)?;
+            let text = native::to_toml(&wl, &name)?;
+            std::fs::write(&output, text).map_err(|e| Error::io(&output, e))?;
+            eprintln!(
+                "redflag: wrote {} entities to {}",
+                wl.entities.len(),
+                output.display()
+            );
+            Ok(exit::CLEAR)
+        }
+    }
+}
