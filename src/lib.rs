@@ -7,14 +7,17 @@
 pub mod address;
 pub mod batch;
 pub mod error;
+pub mod freshness;
 pub mod geo;
 pub mod index;
 pub mod input;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod rules;
 pub mod score;
 pub mod screen;
+pub mod shipment;
 pub mod tables;
 pub mod text;
 pub mod watchlist;
