@@ -104,7 +104,7 @@ pub fn evaluate(shipment: &Shipment, policy: &Policy) -> Vec<RuleFlag> {
         })
         .collect();
     // Stable: rules of equal severity keep the order of RULES.
-    flags.sort_by(|a, b| b.severity.cmp(&a.severity));
+    flags.sort_by_key(|f| std::cmp::Reverse(f.severity));
     flags
 }
 

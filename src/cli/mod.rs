@@ -32,7 +32,7 @@ pub enum Command {
     /// Screen every counterparty of a shipment CSV (or `-` for stdin).
     Screen(screen::ScreenArgs),
     /// Pre-shipment check of one shipment: exit 0 clear, 1 review, 2 block.
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Score two names against each other, or every pair of a CSV (`--pairs`).
     Compare(compare::CompareArgs),
 }
@@ -101,7 +101,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Screen(a) => screen::run(a),
         Command::Compare(a) => compare::run(a),
-        Command::Check(a) => check::run(a),
+        Command::Check(a) => check::run(*a),
     }
 }
 

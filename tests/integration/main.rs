@@ -2,6 +2,7 @@
 //! Each area has its own module; `util` holds the temporary work-dir helper and `../shared` lookup.
 
 mod address;
+mod check;
 mod compare;
 mod index;
 mod screen;
