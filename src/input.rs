@@ -235,6 +235,32 @@ pub fn detect_delimiter(head: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
+/// Opens a CSV stream for [`ShipmentReader`]: peeks at the header to detect the delimiter (or
+/// takes `forced`), then chains the peeked bytes back in front of the rest, so stdin works too.
+pub fn sniff_delimiter<'a>(
+    mut input: Box<dyn Read + 'a>,
+    forced: Option<u8>,
+    file: &str,
+) -> Result<(u8, impl Read + 'a)> {
+    let mut head = vec![0u8; 8192];
+    let mut len = 0;
+    while len < head.len() {
+        let n = input
+            .read(&mut head[len..])
+            .map_err(|e| Error::io(file, e))?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+        if head[..len].contains(&b'\n') {
+            break;
+        }
+    }
+    head.truncate(len);
+    let delimiter = forced.unwrap_or_else(|| detect_delimiter(&head));
+    Ok((delimiter, std::io::Cursor::new(head).chain(input)))
+}
+
 /// Streams the rows of a shipment CSV.
 pub struct ShipmentReader<R: Read> {
     reader: csv::Reader<R>,

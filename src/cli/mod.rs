@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions shared by the subcommands, watchlist loading
 //! from arguments, and the mapping of errors to exit codes. One file per subcommand.
 
+pub mod check;
 pub mod compare;
 pub mod screen;
 pub mod watchlist_cmd;
@@ -31,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Screen every counterparty of a shipment CSV (or `-` for stdin).
     Screen(screen::ScreenArgs),
+    /// Pre-shipment check of one shipment: exit 0 clear, 1 review, 2 block.
+    Check(Box<check::CheckArgs>),
     /// Score two names against each other, or every pair of a CSV (`--pairs`).
     Compare(compare::CompareArgs),
     /// Inspect, validate and convert watchlists.
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Screen(a) => screen::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Watchlist(a) => watchlist_cmd::run(a),
+        Command::Check(a) => check::run(*a),
     }
 }
 

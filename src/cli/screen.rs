@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 
 use redflag::batch;
 use redflag::error::{exit, Error};
-use redflag::input::{detect_delimiter, ShipmentReader};
+use redflag::input::{sniff_delimiter, ShipmentReader};
 use redflag::output::{OutputFormat, ResultWriter};
 use redflag::policy::Decision;
 
@@ -48,34 +48,18 @@ pub struct ScreenArgs {
 pub fn run(args: ScreenArgs) -> Result<i32> {
     let started = Instant::now();
     let screener = args.lists.screener()?;
-    let (name, mut input): (String, Box<dyn Read>) = if args.input == "-" {
+    let (name, input): (String, Box<dyn Read>) = if args.input == "-" {
         ("<stdin>".into(), Box::new(std::io::stdin().lock()))
     } else {
         let f = File::open(&args.input).map_err(|e| Error::io(&args.input, e))?;
         (args.input.clone(), Box::new(BufReader::new(f)))
     };
-    // Peek at the header for the delimiter, then chain it back in front of the rest.
-    let mut head = vec![0u8; 8192];
-    let mut len = 0;
-    while len < head.len() {
-        let n = input
-            .read(&mut head[len..])
-            .map_err(|e| Error::io(&name, e))?;
-        if n == 0 {
-            break;
-        }
-        len += n;
-        if head[..len].contains(&b'\n') {
-            break;
-        }
-    }
-    head.truncate(len);
-    let delimiter = match args.delimiter {
-        Some(c) if c.is_ascii() => c as u8,
+    let forced = match args.delimiter {
+        Some(c) if c.is_ascii() => Some(c as u8),
         Some(c) => return Err(Error::Usage(format!("--delimiter `{c}` is not ASCII")).into()),
-        None => detect_delimiter(&head),
+        None => None,
     };
-    let input = std::io::Cursor::new(head).chain(input);
+    let (delimiter, input) = sniff_delimiter(input, forced, &name)?;
     let mut reader = ShipmentReader::new(input, delimiter, &args.party, &name)?;
 
     let out: Box<dyn Write> = match &args.output {

@@ -3,6 +3,7 @@
 
 mod address;
 mod affiliates;
+mod check;
 mod compare;
 mod index;
 mod screen;
