@@ -7,6 +7,8 @@ use std::time::Instant;
 use redflag::address::AddressIndex;
 use redflag::affiliates::Affiliates;
 use redflag::index::NameIndex;
+use redflag::policy::Policy;
+use redflag::screen::{Party, Screener};
 
 fn main() {
     let paths: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
@@ -46,4 +48,60 @@ fn main() {
             addresses.len()
         );
     }
+    // Query latency: every 10th listed name, lightly altered, plus clean names.
+    let mut wl = redflag::watchlist::seed();
+    for p in &paths {
+        wl.merge(redflag::watchlist::load(p, None).expect("load"));
+    }
+    let queries: Vec<String> = wl
+        .entities
+        .iter()
+        .step_by(10)
+        .map(|e| format!("{} Trading", e.primary_name()))
+        .chain(
+            [
+                "Hagedorn Bauteile GmbH",
+                "Nordic Components AB",
+                "ООО «Робин Трейд»",
+                "Hanseatic Spedition GmbH",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    let screener = Screener::new(wl, Policy::default());
+    let mut times: Vec<u128> = queries
+        .iter()
+        .map(|q| {
+            let t = Instant::now();
+            let _ = screener.screen(&Party {
+                role: "consignee".into(),
+                name: q.clone(),
+                ..Default::default()
+            });
+            t.elapsed().as_micros()
+        })
+        .collect();
+    let t = Instant::now();
+    let mut n_candidates = 0;
+    for q in &queries {
+        let norm = redflag::text::normalize(q, redflag::model::EntityKind::Unknown);
+        n_candidates += screener
+            .index
+            .candidates(&norm, redflag::score::distance::TOKEN_FLOOR)
+            .len();
+    }
+    println!(
+        "candidate generation alone: {:.1?} per query, {} candidates per query",
+        t.elapsed() / queries.len() as u32,
+        n_candidates / queries.len()
+    );
+    times.sort_unstable();
+    println!(
+        "{} queries: p50 {} µs, p90 {} µs, p99 {} µs, max {} µs",
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() * 9 / 10],
+        times[times.len() * 99 / 100],
+        times[times.len() - 1]
+    );
 }

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{EntityKind, Watchlist};
-use crate::score::distance::{token_similarity, TOKEN_FLOOR};
+use crate::score::distance::token_similarity;
 use crate::text::{normalize, NormName, TokenClass};
 
 /// One listed name, normalized for its entity's kind.
@@ -34,7 +34,7 @@ pub struct NameIndex {
     vocab_text: Vec<Box<str>>,
     /// Vocabulary id -> records containing it.
     postings: Postings,
-    /// Folded-key trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids.
+    /// Trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids.
     grams: HashMap<[u8; 3], u32>,
     gram_postings: Postings,
     /// Number of trigrams of each vocabulary entry's key.
@@ -42,22 +42,40 @@ pub struct NameIndex {
     embedded: Option<AhoCorasick>,
     /// Pattern id of `embedded` -> record id.
     embedded_records: Vec<u32>,
+    /// Fuzzy lookups already made (token and floor -> vocabulary ids): party names repeat across
+    /// an export, and their words far more, so each word pays for its lookup once.
+    lookup_cache: std::sync::RwLock<LookupCache>,
 }
 
-/// Lists of ids per key, flattened into one array: `ids[offsets[k]..offsets[k + 1]]`. Built once
-/// from (key, id) pairs; far fewer allocations than a `Vec` per key.
+/// (token, floor bits) -> vocabulary ids.
+type LookupCache = HashMap<(Box<str>, u32), std::sync::Arc<[u32]>>;
+
+/// Entries kept in the lookup cache; beyond it lookups are made but not kept.
+const LOOKUP_CACHE_ENTRIES: usize = 200_000;
+
+/// Lists of ids per key, flattened into one array: `ids[offsets[k]..offsets[k + 1]]`, each with
+/// a mask (which tokens of a record a vocabulary entry stands for). Built once from triples; far
+/// fewer allocations than a `Vec` per key.
 #[derive(Debug, Default)]
 struct Postings {
     offsets: Vec<u32>,
     ids: Vec<u32>,
+    masks: Vec<u64>,
 }
 
 impl Postings {
-    fn from_pairs(keys: usize, mut pairs: Vec<(u32, u32)>) -> Postings {
-        pairs.sort_unstable();
-        pairs.dedup();
+    fn from_triples(keys: usize, mut triples: Vec<(u32, u32, u64)>) -> Postings {
+        triples.sort_unstable_by_key(|&(k, id, _)| (k, id));
+        // One entry per (key, id), masks merged.
+        let mut merged: Vec<(u32, u32, u64)> = Vec::with_capacity(triples.len());
+        for t in triples {
+            match merged.last_mut() {
+                Some(last) if last.0 == t.0 && last.1 == t.1 => last.2 |= t.2,
+                _ => merged.push(t),
+            }
+        }
         let mut offsets = vec![0u32; keys + 1];
-        for &(k, _) in &pairs {
+        for &(k, _, _) in &merged {
             offsets[k as usize + 1] += 1;
         }
         for k in 0..keys {
@@ -65,17 +83,37 @@ impl Postings {
         }
         Postings {
             offsets,
-            ids: pairs.into_iter().map(|(_, id)| id).collect(),
+            ids: merged.iter().map(|t| t.1).collect(),
+            masks: merged.iter().map(|t| t.2).collect(),
+        }
+    }
+
+    fn range(&self, key: u32) -> std::ops::Range<usize> {
+        let k = key as usize;
+        match (self.offsets.get(k), self.offsets.get(k + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
         }
     }
 
     fn get(&self, key: u32) -> &[u32] {
-        let k = key as usize;
-        match (self.offsets.get(k), self.offsets.get(k + 1)) {
-            (Some(&a), Some(&b)) => &self.ids[a as usize..b as usize],
-            _ => &[],
-        }
+        &self.ids[self.range(key)]
     }
+}
+
+/// Share of the larger folded-trigram count two tokens must share before they are compared.
+const MIN_SHARED_GRAMS: f32 = 0.25;
+
+/// Per-thread buffers for vocabulary lookups: a dense counter per vocabulary entry.
+#[derive(Default)]
+struct Scratch {
+    grams: Vec<[u8; 3]>,
+    counts: Vec<u16>,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 /// Why a record became a candidate; the scorer decides whether it is a hit.
@@ -83,6 +121,11 @@ impl Postings {
 pub struct CandidateFlags {
     /// The whole listed name appears inside the party's name.
     pub embedded: bool,
+    /// Bit i set: the query's token i (of the first 64) reached this record. Tokens that did not
+    /// cannot align with it, which bounds its score (`Scorer::upper_bound`).
+    pub reached_by: u64,
+    /// Bit j set: the record's token j was reached by some query entry; the others cannot align.
+    pub record_reached: u64,
 }
 
 /// The folded key: vowels as `a`, transliteration siblings as one letter, `h` dropped, doubled
@@ -154,27 +197,28 @@ impl NameIndex {
             gram_count: Vec::new(),
             embedded: None,
             embedded_records: Vec::new(),
+            lookup_cache: Default::default(),
         };
-        let mut record_pairs: Vec<(u32, u32)> = Vec::with_capacity(records.len() * 8);
+        let mut record_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len() * 8);
         for (ri, r) in records.iter().enumerate() {
-            vocabulary_entries(&r.norm, |entry| {
+            vocabulary_entries(&r.norm, |entry, mask| {
                 let id = index.intern(entry);
-                record_pairs.push((id, ri as u32));
+                record_pairs.push((id, ri as u32, mask));
             });
         }
-        index.postings = Postings::from_pairs(index.vocab_text.len(), record_pairs);
+        index.postings = Postings::from_triples(index.vocab_text.len(), record_pairs);
         let mut grams = Vec::new();
-        let mut gram_pairs: Vec<(u32, u32)> = Vec::with_capacity(index.vocab_text.len() * 8);
+        let mut gram_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(index.vocab_text.len() * 8);
         for (id, text) in index.vocab_text.iter().enumerate() {
             trigrams(&folded_key(text), &mut grams);
             index.gram_count.push(grams.len() as u16);
             for g in &grams {
                 let next = index.grams.len() as u32;
                 let gid = *index.grams.entry(*g).or_insert(next);
-                gram_pairs.push((gid, id as u32));
+                gram_pairs.push((gid, id as u32, 0));
             }
         }
-        index.gram_postings = Postings::from_pairs(index.grams.len(), gram_pairs);
+        index.gram_postings = Postings::from_triples(index.grams.len(), gram_pairs);
 
         let mut patterns = Vec::new();
         for (ri, r) in records.iter().enumerate() {
@@ -207,54 +251,89 @@ impl NameIndex {
     }
 
     /// Vocabulary entries similar to `token` (the scorer's token floor), with their similarity.
-    fn lookup(&self, token: &str, counts: &mut HashMap<u32, u16>, out: &mut Vec<u32>) {
+    /// [`NameIndex::lookup`] through the shared cache.
+    fn cached_lookup(&self, token: &str, floor: f32, out: &mut Vec<u32>) {
+        let key = (Box::<str>::from(token), floor.to_bits());
+        if let Ok(cache) = self.lookup_cache.read() {
+            if let Some(ids) = cache.get(&key) {
+                out.extend_from_slice(ids);
+                return;
+            }
+        }
+        let start = out.len();
+        SCRATCH.with_borrow_mut(|scratch| self.lookup(token, floor, scratch, out));
+        if let Ok(mut cache) = self.lookup_cache.write() {
+            if cache.len() < LOOKUP_CACHE_ENTRIES {
+                cache.insert(key, out[start..].into());
+            }
+        }
+    }
+
+    /// Vocabulary entries whose similarity to `token` reaches `floor`.
+    fn lookup(&self, token: &str, floor: f32, scratch: &mut Scratch, out: &mut Vec<u32>) {
         if let Some(id) = self.vocab.get(token) {
             out.push(*id);
         }
-        let mut grams = Vec::new();
-        trigrams(&folded_key(token), &mut grams);
-        if grams.is_empty() {
+        trigrams(&folded_key(token), &mut scratch.grams);
+        if scratch.grams.is_empty() {
             return;
         }
-        counts.clear();
-        for g in &grams {
+        let counts = &mut scratch.counts;
+        if counts.len() < self.vocab_text.len() {
+            counts.resize(self.vocab_text.len(), 0);
+        }
+        scratch.touched.clear();
+        for g in &scratch.grams {
             if let Some(&gid) = self.grams.get(g) {
-                for id in self.gram_postings.get(gid) {
-                    *counts.entry(*id).or_insert(0) += 1;
+                for &id in self.gram_postings.get(gid) {
+                    let c = &mut counts[id as usize];
+                    if *c == 0 {
+                        scratch.touched.push(id);
+                    }
+                    *c += 1;
                 }
             }
         }
-        // A variant the scorer accepts keeps a good share of its folded trigrams.
-        let q = grams.len() as f32;
-        for (&id, &shared) in counts.iter() {
+        // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
+        // is not worth the edit distance.
+        let q = scratch.grams.len() as f32;
+        for &id in &scratch.touched {
+            let shared = std::mem::take(&mut counts[id as usize]) as f32;
             let total = q.max(self.gram_count[id as usize] as f32);
-            if (shared as f32) < (total * 0.25).max(1.0) {
+            if shared < (total * MIN_SHARED_GRAMS).max(1.0) {
                 continue;
             }
             let text = &*self.vocab_text[id as usize];
-            if text != token && token_similarity(token, text) >= TOKEN_FLOOR {
+            if text != token && token_similarity(token, text) >= floor {
                 out.push(id);
             }
         }
     }
 
-    /// Records worth scoring against `query`, with why they were found.
-    pub fn candidates(&self, query: &NormName) -> HashMap<u32, CandidateFlags> {
+    /// Records worth scoring against `query`, with why they were found: every record with a token
+    /// (or joined run, or acronym) whose similarity to one of the query's reaches `floor` (the
+    /// scorer's token floor, since a hit needs an aligned distinctive pair).
+    pub fn candidates(&self, query: &NormName, floor: f32) -> HashMap<u32, CandidateFlags> {
         let mut found: HashMap<u32, CandidateFlags> = HashMap::default();
         let mut entries = Vec::new();
         query_entries(query, &mut entries);
-        let mut counts = HashMap::default();
         let mut ids = Vec::new();
         for e in &entries {
             ids.clear();
             if e.fuzzy {
-                self.lookup(&e.text, &mut counts, &mut ids);
+                self.cached_lookup(&e.text, floor, &mut ids);
             } else if let Some(id) = self.vocab.get(e.text.as_str()) {
                 ids.push(*id);
             }
             for id in &ids {
-                for r in self.postings.get(*id) {
-                    found.entry(*r).or_default();
+                let range = self.postings.range(*id);
+                for (r, m) in self.postings.ids[range.clone()]
+                    .iter()
+                    .zip(&self.postings.masks[range])
+                {
+                    let f = found.entry(*r).or_default();
+                    f.reached_by |= e.mask;
+                    f.record_reached |= m;
                 }
             }
         }
@@ -262,7 +341,10 @@ impl NameIndex {
             let hay = format!(" {} ", query.key());
             for m in ac.find_overlapping_iter(&hay) {
                 let r = self.embedded_records[m.pattern().as_usize()];
-                found.entry(r).or_default().embedded = true;
+                let f = found.entry(r).or_default();
+                f.embedded = true;
+                f.reached_by = u64::MAX;
+                f.record_reached = u64::MAX;
             }
         }
         found
@@ -279,57 +361,88 @@ fn embeddable(n: &NormName) -> bool {
     words >= 2 || (words == 1 && n.tokens.len() >= 2) || n.key().len() >= 6 && words == 1
 }
 
-/// What a listed name contributes to the vocabulary, each entry passed to `f`.
-fn vocabulary_entries(n: &NormName, mut f: impl FnMut(&str)) {
-    for t in &n.tokens {
-        f(&t.text);
+/// What a listed name contributes to the vocabulary, each entry passed to `f` with the mask of
+/// the name's tokens it stands for.
+fn vocabulary_entries(n: &NormName, mut f: impl FnMut(&str, u64)) {
+    for (i, t) in n.tokens.iter().enumerate() {
+        f(&t.text, span_mask(i, i + 1));
     }
     let mut buf = String::new();
     for len in 2..=3 {
-        for w in n.tokens.windows(len) {
+        for (start, w) in n.tokens.windows(len).enumerate() {
             buf.clear();
             w.iter().for_each(|t| buf.push_str(&t.text));
-            f(&buf);
+            f(&buf, span_mask(start, start + len));
         }
     }
-    for_each_run_initials(&n.acronym_source, &mut f);
+    // Acronyms and the unspaced name may stand for any of the tokens.
+    for_each_run_initials(&n.acronym_source, |a| f(a, u64::MAX));
     if n.acronym_source.len() > 1 {
         buf.clear();
         n.acronym_source.iter().for_each(|w| buf.push_str(w));
-        f(&buf);
+        f(&buf, u64::MAX);
     }
 }
 
 struct QueryEntry {
     text: String,
     fuzzy: bool,
+    /// The query tokens this entry stands for, as a bit mask.
+    mask: u64,
+}
+
+fn span_mask(start: usize, end: usize) -> u64 {
+    (start..end.min(64)).fold(0, |m, i| m | (1u64 << i))
 }
 
 fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
-    for t in &n.tokens {
+    // A match on generic words, particles or initials alone is capped below any alert when a
+    // distinctive word is left over, so with a distinctive word in the query those tokens need
+    // not find candidates on their own (runs that contain them still do).
+    let distinctive = n.tokens.iter().any(|t| {
+        matches!(
+            t.class,
+            TokenClass::Word | TokenClass::Number | TokenClass::Patronymic
+        )
+    });
+    for (i, t) in n.tokens.iter().enumerate() {
+        if distinctive
+            && matches!(
+                t.class,
+                TokenClass::Generic | TokenClass::Particle | TokenClass::Initial
+            )
+        {
+            continue;
+        }
         out.push(QueryEntry {
             text: t.text.clone(),
             fuzzy: t.text.len() >= 2 && t.class != TokenClass::Number,
+            mask: span_mask(i, i + 1),
         });
     }
+    // Joined runs find a listed single word spelled as two or three (Trade Tools / Tradetools).
     for len in 2..=3 {
-        for w in n.tokens.windows(len) {
+        for (start, w) in n.tokens.windows(len).enumerate() {
             out.push(QueryEntry {
                 text: w.iter().map(|t| t.text.as_str()).collect(),
                 fuzzy: true,
+                mask: span_mask(start, start + len),
             });
         }
     }
+    // Acronyms and the unspaced name may stand for any of the tokens: no bound from them.
     for_each_run_initials(&n.acronym_source, |acro| {
         out.push(QueryEntry {
             text: acro.to_string(),
             fuzzy: false,
+            mask: u64::MAX,
         })
     });
     if n.acronym_source.len() > 1 {
         out.push(QueryEntry {
             text: n.acronym_source.concat(),
             fuzzy: false,
+            mask: u64::MAX,
         });
     }
 }
@@ -359,7 +472,7 @@ mod tests {
 
     fn found(idx: &NameIndex, q: &str) -> Vec<u32> {
         let mut v: Vec<u32> = idx
-            .candidates(&normalize(q, EntityKind::Unknown))
+            .candidates(&normalize(q, EntityKind::Unknown), 0.7)
             .keys()
             .map(|r| idx.records[*r as usize].entity)
             .collect();
@@ -385,10 +498,10 @@ mod tests {
     #[test]
     fn embedded_names_are_flagged() {
         let idx = NameIndex::build(&list(&["Almaz-Antey"]));
-        let c = idx.candidates(&normalize(
-            "Almaz-Antey Telecommunications",
-            EntityKind::Unknown,
-        ));
+        let c = idx.candidates(
+            &normalize("Almaz-Antey Telecommunications", EntityKind::Unknown),
+            0.7,
+        );
         assert!(c.values().any(|f| f.embedded));
     }
 

@@ -90,7 +90,7 @@ impl Name {
 
 /// An address as a list gives it. `text` is the full line as written; the parts are filled
 /// where the list separates them. Parsing into comparable parts is the address module's job.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -15,6 +15,7 @@ use crate::affiliates::Affiliates;
 use crate::index::NameIndex;
 use crate::model::{Address, EntityKind, Watchlist};
 use crate::policy::{Decision, Policy};
+use crate::score::distance::TOKEN_FLOOR;
 use crate::score::{NameMatch, Scorer, Weights};
 use crate::text::{name_variants, normalize, NormName};
 
@@ -100,7 +101,15 @@ pub fn entity_countries(e: &crate::model::Entity) -> Vec<&'static str> {
     out
 }
 
+/// Party results kept for reuse within one screener; beyond it results are computed, not kept.
+const RESULT_CACHE_ENTRIES: usize = 100_000;
+
+type PartyKey = (String, Option<Address>, Option<String>, EntityKind);
+
 pub struct Screener {
+    /// Results by party (name, address, country, kind): an export names the same customer on
+    /// row after row, and its answer does not change within a run.
+    results: std::sync::RwLock<rustc_hash::FxHashMap<PartyKey, PartyResult>>,
     pub watchlist: Arc<Watchlist>,
     pub index: NameIndex,
     pub addresses: AddressIndex,
@@ -115,6 +124,7 @@ impl Screener {
         let addresses = AddressIndex::new(&watchlist);
         let affiliates = Affiliates::build(&watchlist);
         Screener {
+            results: Default::default(),
             affiliates,
             watchlist: Arc::new(watchlist),
             index,
@@ -126,6 +136,27 @@ impl Screener {
 
     /// Screens one party. An empty name is an error result, never clear.
     pub fn screen(&self, party: &Party) -> PartyResult {
+        let key: PartyKey = (
+            party.name.clone(),
+            party.address.clone(),
+            party.country.clone(),
+            party.kind,
+        );
+        if let Ok(cache) = self.results.read() {
+            if let Some(r) = cache.get(&key) {
+                return r.clone();
+            }
+        }
+        let result = self.screen_uncached(party);
+        if let Ok(mut cache) = self.results.write() {
+            if cache.len() < RESULT_CACHE_ENTRIES {
+                cache.insert(key, result.clone());
+            }
+        }
+        result
+    }
+
+    fn screen_uncached(&self, party: &Party) -> PartyResult {
         if party.name.trim().is_empty() {
             return PartyResult::error(format!("{}: no name to screen", party.role));
         }
@@ -288,7 +319,7 @@ impl Screener {
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
         let mut per_kind: HashMap<EntityKind, NormName> = HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
-        for (rid, flags) in self.index.candidates(query) {
+        for (rid, flags) in self.index.candidates(query, TOKEN_FLOOR) {
             let rec = &self.index.records[rid as usize];
             let kind = if party_kind == EntityKind::Unknown {
                 rec.kind
@@ -296,6 +327,11 @@ impl Screener {
                 party_kind
             };
             let q = per_kind.entry(kind).or_insert_with(|| normalize(raw, kind));
+            // Score first; the explanation is built only for what will be reported.
+            let quick = self.scorer.score(q, &rec.norm, kind);
+            if quick < t.report && !flags.embedded {
+                continue;
+            }
             let mut m = self.scorer.compare(q, &rec.norm, kind);
             if flags.embedded && m.score < t.review {
                 m.score = t.review;

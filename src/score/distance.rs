@@ -9,6 +9,8 @@
 
 /// Tokens whose similarity is below this are not aligned at all.
 pub const TOKEN_FLOOR: f32 = 0.70;
+/// Tokens whose lengths differ by more than this ratio are not compared at all.
+pub const MIN_LENGTH_RATIO: f32 = 0.6;
 
 fn is_vowel(c: u8) -> bool {
     matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
@@ -64,12 +66,20 @@ fn indel_cost(s: &[u8], i: usize) -> f32 {
 
 /// Weighted optimal-string-alignment distance between two ASCII tokens.
 pub fn weighted_distance(a: &[u8], b: &[u8]) -> f32 {
+    bounded_distance(a, b, f32::INFINITY).unwrap_or(f32::INFINITY)
+}
+
+/// As [`weighted_distance`], but gives up (None) as soon as the distance must exceed `max`:
+/// most compared tokens are unrelated, and their rows pass the bound within a few letters.
+pub fn bounded_distance(a: &[u8], b: &[u8], max: f32) -> Option<f32> {
     let (n, m) = (a.len(), b.len());
-    if n == 0 {
-        return (0..m).map(|j| indel_cost(b, j)).sum();
-    }
-    if m == 0 {
-        return (0..n).map(|i| indel_cost(a, i)).sum();
+    if n == 0 || m == 0 {
+        let d: f32 = if n == 0 {
+            (0..m).map(|j| indel_cost(b, j)).sum()
+        } else {
+            (0..n).map(|i| indel_cost(a, i)).sum()
+        };
+        return (d <= max).then_some(d);
     }
     // Three rows for the transposition case; names are short, so they live on the stack.
     const STACK: usize = 48;
@@ -90,6 +100,7 @@ pub fn weighted_distance(a: &[u8], b: &[u8]) -> f32 {
     }
     for i in 1..=n {
         cur[0] = prev[0] + indel_cost(a, i - 1);
+        let mut row_min = cur[0];
         for j in 1..=m {
             let del = prev[j] + indel_cost(a, i - 1);
             let ins = cur[j - 1] + indel_cost(b, j - 1);
@@ -104,12 +115,17 @@ pub fn weighted_distance(a: &[u8], b: &[u8]) -> f32 {
                 best = best.min(prev2[j - 2] + 0.6);
             }
             cur[j] = best;
+            row_min = row_min.min(best);
+        }
+        // A transposition can reach back two rows, so only give up when both rows are over.
+        if row_min > max && prev.iter().fold(f32::INFINITY, |a, &b| a.min(b)) > max {
+            return None;
         }
         // Rotate rows: prev2 <- prev <- cur <- (old prev2, overwritten next round).
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
-    prev[m]
+    (prev[m] <= max).then_some(prev[m])
 }
 
 /// Similarity of two tokens in 0..1. Numbers must be equal; short tokens are held stricter.
@@ -125,14 +141,18 @@ pub fn token_similarity(a: &str, b: &str) -> f32 {
     }
     let longer = ab.len().max(bb.len()) as f32;
     let shorter = ab.len().min(bb.len()) as f32;
-    // A length gap alone that is too big for the floor: no need to compute the distance.
-    if (longer - shorter) * 0.3 > longer * (1.0 - TOKEN_FLOOR) {
+    // Tokens of very different lengths are different words, whatever their letters.
+    if shorter < MIN_LENGTH_RATIO * longer {
         return 0.0;
     }
-    let d = weighted_distance(ab, bb);
     // Short names: one real edit in four letters or fewer is a different name (Pol / Pot).
     let scale = if longer <= 4.0 { 1.3 } else { 1.0 };
-    (1.0 - scale * d / longer).max(0.0)
+    // Below the floor a token does not align, so its exact similarity does not matter.
+    let max = (1.0 - TOKEN_FLOOR) * longer / scale + 1e-4;
+    match bounded_distance(ab, bb, max) {
+        Some(d) => (1.0 - scale * d / longer).max(0.0),
+        None => 0.0,
+    }
 }
 
 #[cfg(test)]

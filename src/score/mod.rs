@@ -198,7 +198,62 @@ impl Scorer {
         }
     }
 
+    /// An upper bound on `compare(q, c, kind).score` when only the query tokens whose texts are
+    /// in `reached` and the candidate tokens in `c_reached` (bit j: token j) can align. Tokens left
+    /// over on either side cost at least the missing-token factor times the larger side's weight
+    /// (`2·conflict·min + missing·|difference| >= missing·max`), whatever is matched.
+    pub fn upper_bound(
+        &self,
+        q: &NormName,
+        reached: &dyn Fn(&str) -> bool,
+        c: &NormName,
+        c_reached: u64,
+        kind: EntityKind,
+    ) -> f32 {
+        let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
+        let w = &self.weights;
+        let left_weight = |t: &crate::text::Token| match t.class {
+            TokenClass::Generic => w.generic_unmatched,
+            class => self.weight(&t.text, class),
+        };
+        let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
+        for (j, t) in c.tokens.iter().enumerate() {
+            if j >= 64 || c_reached & (1 << j) != 0 {
+                can_match += self.weight(&t.text, t.class);
+            } else {
+                left_c += left_weight(t);
+            }
+        }
+        for t in &q.tokens {
+            if reached(&t.text) {
+                can_match += self.weight(&t.text, t.class);
+            } else {
+                left_q += left_weight(t);
+            }
+        }
+        let missing_factor = if person_rules {
+            w.missing_person
+        } else {
+            w.missing_other
+        }
+        .min(2.0 * w.conflict);
+        if can_match <= 0.0 {
+            return 0.0;
+        }
+        can_match / (can_match + missing_factor * f32::max(left_q, left_c))
+    }
+
+    /// The score alone: what [`Scorer::compare`] computes, without building the explanation.
+    pub fn score(&self, q: &NormName, c: &NormName, kind: EntityKind) -> f32 {
+        self.align(q, c, kind, false).score
+    }
+
+    /// The score with its explanation.
     pub fn compare(&self, q: &NormName, c: &NormName, kind: EntityKind) -> NameMatch {
+        self.align(q, c, kind, true)
+    }
+
+    fn align(&self, q: &NormName, c: &NormName, kind: EntityKind, explain: bool) -> NameMatch {
         if q.tokens.is_empty() || c.tokens.is_empty() {
             return NameMatch::default();
         }
@@ -240,7 +295,7 @@ impl Scorer {
         let mut num = 0.0;
         let mut matched = 0.0;
         let mut distinctive_pair = false;
-        let mut pairs = Vec::with_capacity(chosen.len());
+        let mut pairs = Vec::new();
         for p in &chosen {
             let w: f32 = (p.q.0..p.q.1).map(wq).sum::<f32>() + (p.c.0..p.c.1).map(wc).sum::<f32>();
             let sim = if p.kind == PairKind::Fuzzy || p.kind == PairKind::Joined {
@@ -262,12 +317,14 @@ impl Scorer {
             {
                 distinctive_pair = true;
             }
-            pairs.push(AlignedPair {
-                query: span_text(q, p.q),
-                candidate: span_text(c, p.c),
-                similarity: p.sim,
-                kind: p.kind,
-            });
+            if explain {
+                pairs.push(AlignedPair {
+                    query: span_text(q, p.q),
+                    candidate: span_text(c, p.c),
+                    similarity: p.sim,
+                    kind: p.kind,
+                });
+            }
         }
         let left_q: Vec<usize> = (0..q.tokens.len()).filter(|&i| !q_used[i]).collect();
         let left_c: Vec<usize> = (0..c.tokens.len()).filter(|&j| !c_used[j]).collect();
@@ -295,9 +352,14 @@ impl Scorer {
             || left_c
                 .iter()
                 .any(|&j| c.tokens[j].class == TokenClass::Number);
+        let mut note = |text: &dyn Fn() -> String| {
+            if explain {
+                notes.push(text());
+            }
+        };
         if unmatched_number && score > 0.0 {
             score *= 0.85;
-            notes.push("numbers differ".to_string());
+            note(&|| "numbers differ".to_string());
         }
 
         let distinctive_left = left_q
@@ -308,37 +370,53 @@ impl Scorer {
                 .any(|&j| c.tokens[j].class == TokenClass::Word);
         if !distinctive_pair && distinctive_left && score > w.generic_only_cap {
             score = w.generic_only_cap;
-            notes.push("only generic words agree".to_string());
+            note(&|| "only generic words agree".to_string());
         }
 
-        if let Some(note) = legal_form_conflict(q, c) {
+        if legal_forms_conflict(q, c) {
             score -= w.legal_form_conflict;
-            notes.push(note);
+            note(&|| {
+                format!(
+                    "legal forms differ ({} vs {})",
+                    q.legal_forms[0].canonical, c.legal_forms[0].canonical
+                )
+            });
         } else if !q.legal_forms.is_empty() && !c.legal_forms.is_empty() {
-            notes.push(format!(
-                "legal form {} ~ {}",
-                q.legal_forms[0].canonical, c.legal_forms[0].canonical
-            ));
+            note(&|| {
+                format!(
+                    "legal form {} ~ {}",
+                    q.legal_forms[0].canonical, c.legal_forms[0].canonical
+                )
+            });
         }
 
         // The same letters with different spacing or legal-form split (SiemensAG / Siemens AG).
-        if score < 0.97 && joined(&q.acronym_source) == joined(&c.acronym_source) {
+        if score < 0.97 && same_letters(&q.acronym_source, &c.acronym_source) {
             score = 0.97;
-            notes.push("same letters, different spacing".to_string());
+            note(&|| "same letters, different spacing".to_string());
         }
 
+        let texts = |n: &NormName, idx: &[usize]| -> Vec<String> {
+            if explain {
+                idx.iter().map(|&i| n.tokens[i].text.clone()).collect()
+            } else {
+                Vec::new()
+            }
+        };
         NameMatch {
             score: score.clamp(0.0, 1.0),
             pairs,
-            unmatched_query: left_q.iter().map(|&i| q.tokens[i].text.clone()).collect(),
-            unmatched_candidate: left_c.iter().map(|&j| c.tokens[j].text.clone()).collect(),
+            unmatched_query: texts(q, &left_q),
+            unmatched_candidate: texts(c, &left_c),
             notes,
         }
     }
 }
 
-fn joined(words: &[String]) -> String {
-    words.concat()
+fn same_letters(a: &[String], b: &[String]) -> bool {
+    a.iter()
+        .flat_map(|w| w.bytes())
+        .eq(b.iter().flat_map(|w| w.bytes()))
 }
 
 fn span_text(n: &NormName, span: (usize, usize)) -> String {
@@ -349,20 +427,15 @@ fn span_text(n: &NormName, span: (usize, usize)) -> String {
         .join(" ")
 }
 
-fn legal_form_conflict(q: &NormName, c: &NormName) -> Option<String> {
+/// Both names carry legal forms, and no two of them are of one family (AG vs GmbH).
+fn legal_forms_conflict(q: &NormName, c: &NormName) -> bool {
     if q.legal_forms.is_empty() || c.legal_forms.is_empty() {
-        return None;
+        return false;
     }
-    let compatible = q.legal_forms.iter().any(|a| {
+    !q.legal_forms.iter().any(|a| {
         c.legal_forms
             .iter()
             .any(|b| a.family == b.family || a.family == "any" || b.family == "any")
-    });
-    (!compatible).then(|| {
-        format!(
-            "legal forms differ ({} vs {})",
-            q.legal_forms[0].canonical, c.legal_forms[0].canonical
-        )
     })
 }
 

@@ -103,7 +103,10 @@ fn index_finds_every_brute_force_hit() {
             continue;
         }
         let qo = normalize(&q, EntityKind::Organization);
-        let candidates: HashSet<u32> = index.candidates(&qn).into_keys().collect();
+        let candidates: HashSet<u32> = index
+            .candidates(&qn, redflag::score::distance::TOKEN_FLOOR)
+            .into_keys()
+            .collect();
         for (rid, rec) in index.records.iter().enumerate() {
             let s = scorer.compare(&qo, &rec.norm, rec.kind).score;
             if s >= threshold {
