@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod batch;
+pub mod encoding;
 pub mod error;
 pub mod geo;
 pub mod index;
@@ -15,6 +16,7 @@ pub mod output;
 pub mod policy;
 pub mod score;
 pub mod screen;
+pub mod server;
 pub mod tables;
 pub mod text;
 pub mod watchlist;

@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod screen;
+pub mod serve;
 
 use std::path::PathBuf;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Screen(screen::ScreenArgs),
     /// Score two names against each other, or every pair of a CSV (`--pairs`).
     Compare(compare::CompareArgs),
+    /// Serve the HTTP JSON API (screening per request, OpenAPI at /openapi.json).
+    Serve(serve::ServeArgs),
 }
 
 /// Where the watchlists and the policy come from; shared by every command that screens.
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Screen(a) => screen::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Serve(a) => serve::run(a),
     }
 }
 

@@ -3,6 +3,9 @@
 
 mod address;
 mod compare;
+mod http;
 mod index;
 mod screen;
+mod serve;
+mod streams;
 mod util;
