@@ -113,12 +113,6 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
     }
     if !args.quiet {
         let mut e = std::io::stderr().lock();
-        let lists: Vec<String> = screener
-            .watchlist
-            .lists
-            .iter()
-            .map(|l| format!("{} {} ({} entities)", l.name, l.version, l.entity_count))
-            .collect();
         let by = |m: &std::collections::BTreeMap<&str, u64>| {
             ["block", "review", "clear", "error"]
                 .iter()
@@ -132,7 +126,7 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
             summary.rows,
             summary.parties,
             started.elapsed(),
-            lists.join("; ")
+            screener.watchlist.summary()
         )?;
         writeln!(e, "  rows:    {}", by(&summary.rows_by_decision))?;
         writeln!(e, "  parties: {}", by(&summary.parties_by_decision))?;

@@ -118,17 +118,9 @@ impl AppState {
         match loaded {
             Ok(screener) => {
                 let now = versions(&screener);
-                let counts: Vec<String> = screener
-                    .watchlist
-                    .lists
-                    .iter()
-                    .map(|l| format!("{} {} ({} entities)", l.name, l.version, l.entity_count))
-                    .collect();
+                let summary = screener.watchlist.summary();
                 self.current.store(Some(Arc::new(screener)));
-                eprintln!(
-                    "redflag: loaded watchlists {} in {elapsed_ms} ms",
-                    counts.join("; ")
-                );
+                eprintln!("redflag: loaded watchlists {summary} in {elapsed_ms} ms");
                 ReloadReport {
                     reloaded: true,
                     watchlists: now,

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::http::{call, Conn};
-use crate::util::{stdout, WorkDir};
+use crate::util::{screen_jsonl_bytes, WorkDir};
 
 const KEY: &str = "test-key-5f2a";
 /// Generous: the test machine may be busy building other things.
@@ -167,25 +167,20 @@ fn every_route_auth_and_the_jsonl_shape() {
     assert_eq!(v["watchlists"][0]["name"], "seed");
     assert!(r.header("x-redflag-watchlists").is_some());
 
-    let csv = wd.write(
+    let (lines, _) = screen_jsonl_bytes(
+        &wd,
         "one.csv",
-        "Consignee,Consignee Country\nOOO Robin Treid,RU\n",
+        b"Consignee,Consignee Country\nOOO Robin Treid,RU\n",
+        &[],
     );
-    let o = wd.run(&[
-        "screen",
-        csv.to_str().unwrap(),
-        "--format",
-        "jsonl",
-        "--quiet",
-    ]);
-    let line: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    let line = &lines[0];
     let keys = |v: &serde_json::Value| {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.retain(|k| k != "reference");
         k.sort();
         k
     };
-    assert_eq!(keys(&line), keys(&res[0]));
+    assert_eq!(keys(line), keys(&res[0]));
     assert_eq!(keys(&line["hits"][0]), keys(&res[0]["hits"][0]));
     assert_eq!(line["hits"][0]["score"], res[0]["hits"][0]["score"]);
 

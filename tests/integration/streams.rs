@@ -7,14 +7,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::util::{stderr, stdout, WorkDir};
-
-fn jsonl(o: &std::process::Output) -> Vec<serde_json::Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use crate::util::{screen_jsonl_bytes as screen, stderr, stdout, WorkDir};
 
 fn utf16(text: &str, le: bool) -> Vec<u8> {
     let bom: [u8; 2] = if le { [0xFF, 0xFE] } else { [0xFE, 0xFF] };
@@ -29,21 +22,6 @@ fn utf16(text: &str, le: bool) -> Vec<u8> {
             },
         ))
         .collect()
-}
-
-/// (name of the decision party, decision) per output line.
-fn screen(wd: &WorkDir, file: &str, bytes: &[u8], extra: &[&str]) -> (Vec<serde_json::Value>, i32) {
-    let p = wd.write(file, bytes);
-    let mut args = vec![
-        "screen",
-        p.to_str().unwrap(),
-        "--format",
-        "jsonl",
-        "--quiet",
-    ];
-    args.extend(extra);
-    let o = wd.run(&args);
-    (jsonl(&o), o.status.code().unwrap())
 }
 
 #[test]
