@@ -146,8 +146,29 @@ pub struct ScreenRequest {
     pub parties: Vec<PartyIn>,
 }
 
+/// Longest name or address accepted, in characters. Real names are far shorter; a huge one made
+/// of listed words costs the scorer seconds, so one request could keep a core busy past its time
+/// limit (the blocking task cannot be cancelled).
+pub const MAX_FIELD_CHARS: usize = 1000;
+
 impl PartyIn {
     fn into_party(self, i: usize) -> Result<(Party, Option<serde_json::Value>), ApiError> {
+        let address_len = match &self.address {
+            Some(AddressIn::Line(t)) => t.chars().count(),
+            Some(AddressIn::Parts(a)) => a.full().chars().count(),
+            None => 0,
+        };
+        for (field, len) in [
+            ("name", self.name.chars().count()),
+            ("address", address_len),
+        ] {
+            if len > MAX_FIELD_CHARS {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("parties[{i}].{field}: {len} characters; at most {MAX_FIELD_CHARS} are screened"),
+                ));
+            }
+        }
         let kind = match &self.kind {
             None => EntityKind::Unknown,
             Some(k) => EntityKind::parse(k).ok_or_else(|| {
@@ -220,11 +241,21 @@ pub(super) async fn screen(
     // The screener is taken once: the whole request is answered against one set of lists.
     let screener = screener_or_503(&state)?;
     let worker = screener.clone();
+    // Past the time limit the response is already a 503; the parties not yet screened are then
+    // skipped instead of keeping a core busy for an answer nobody reads.
+    let deadline = std::time::Instant::now() + state.config.timeout;
     let (parties, results) = tokio::task::spawn_blocking(move || {
+        let one = |(p, _): &(Party, Option<serde_json::Value>)| {
+            if std::time::Instant::now() > deadline {
+                PartyResult::error("not screened: the request ran out of time")
+            } else {
+                worker.screen(p)
+            }
+        };
         let results: Vec<PartyResult> = if parties.len() > 1 {
-            parties.par_iter().map(|(p, _)| worker.screen(p)).collect()
+            parties.par_iter().map(one).collect()
         } else {
-            parties.iter().map(|(p, _)| worker.screen(p)).collect()
+            parties.iter().map(one).collect()
         };
         (parties, results)
     })

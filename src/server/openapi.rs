@@ -57,7 +57,7 @@ pub fn document() -> Value {
                     "401": unauthorized,
                     "413": error_response("The body is larger than --max-body."),
                     "415": error_response("The body is not `Content-Type: application/json`."),
-                    "422": error_response("No parties, more than --max-parties, or an unknown `kind`."),
+                    "422": error_response("Invalid content: a missing or mistyped field, no parties, more than --max-parties, a name or address over 1,000 characters, or an unknown `kind`."),
                     "503": not_ready
                 }
             } },

@@ -257,7 +257,14 @@ fn limits_and_malformed_requests_get_json_errors() {
             assert!(e.contains(says), "{body}: {e}");
         }
     }
-    // Not JSON at all as content type.
+    // A name far longer than any real one would keep a core busy past the time limit.
+    let long = s.screen(&one_party(&"robin trade ".repeat(100)));
+    assert_eq!(long.status, 422);
+    assert!(long.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("parties[0].name"));
+    // The wrong method on a route.
     let mut c = Conn::connect(&s.addr).unwrap();
     let r = c.request("GET", "/v1/screen", Some(KEY), None).unwrap();
     assert_eq!(r.status, 405);
