@@ -53,7 +53,7 @@ pub fn document() -> Value {
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ScreenRequest" } } } },
                 "responses": {
                     "200": json_response("Screened.", "ScreenResponse"),
-                    "400": error_response("Malformed JSON, or a field of the wrong type; the message names it."),
+                    "400": error_response("Malformed JSON (a syntax error); the message names the line and column."),
                     "401": unauthorized,
                     "413": error_response("The body is larger than --max-body."),
                     "415": error_response("The body is not `Content-Type: application/json`."),
