@@ -1,25 +1,33 @@
 //! Batch screening: rows in, screened rows out, in input order, in parallel, in bounded memory.
 //!
-//! Rows are read in chunks; each chunk's parties are screened on all cores (rayon) and the chunk
-//! is written before the next is read, so memory does not grow with the input and a pipeline sees
-//! results as they come. Not here: the CLI's progress bar and summary printing (the caller gets a
+//! A reader thread parses rows into a bounded queue; the screening loop takes them in chunks,
+//! screens each chunk's parties on all cores (rayon) and writes and flushes the chunk before taking
+//! the next, so memory does not grow with the input (at most two chunks of rows are held). A chunk
+//! is whatever arrived within [`CHUNK_WAIT`] of its first row, up to [`CHUNK_ROWS`]: a fast file
+//! fills whole chunks, while a slow pipe (an ERP writing rows as it goes) sees each row's result
+//! shortly after writing it, without closing its end. Not here: the CLI's progress bar and summary printing (the caller gets a
 //! [`Summary`] and a per-chunk callback).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::address::{self, ParsedAddress};
 use crate::error::Result;
-use crate::input::ShipmentReader;
+use crate::input::{ShipmentReader, ShipmentRow};
 use crate::output::{ResultWriter, ScreenedRow};
 use crate::policy::Decision;
 use crate::screen::{PartyResult, Screener};
 
 /// Rows screened per parallel chunk.
 pub const CHUNK_ROWS: usize = 2048;
+
+/// How long a chunk waits for more rows after its first before it is screened anyway.
+pub const CHUNK_WAIT: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
@@ -155,25 +163,48 @@ impl Summary {
 }
 
 /// Screens every row of `reader` into `writer`. `on_chunk` is called with the rows done so far.
-pub fn run<R: Read, W: Write>(
-    reader: &mut ShipmentReader<R>,
+pub fn run<R: Read + Send + 'static, W: Write>(
+    reader: ShipmentReader<R>,
     screener: &Screener,
     writer: &mut ResultWriter<W>,
     mut on_chunk: impl FnMut(u64),
 ) -> Result<Summary> {
+    let (tx, rx) = sync_channel::<Result<ShipmentRow>>(CHUNK_ROWS);
+    // Detached on purpose: when writing fails, the caller returns at once; the reader thread ends
+    // at its next send (the queue is gone) instead of holding the caller up on a stalled input.
+    let feeder = std::thread::Builder::new()
+        .name("redflag-reader".into())
+        .spawn(move || {
+            let mut reader = reader;
+            while let Some(item) = reader.next_row().transpose() {
+                let failed = item.is_err();
+                if tx.send(item).is_err() || failed {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| crate::Error::io("<reader thread>", e))?;
     let mut summary = Summary::default();
     let mut tracker = ClusterTracker::default();
     let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-    loop {
+    let mut more = true;
+    while more {
         chunk.clear();
-        while chunk.len() < CHUNK_ROWS {
-            match reader.next_row()? {
-                Some(r) => chunk.push(r),
-                None => break,
-            }
+        match rx.recv() {
+            Ok(item) => chunk.push(item?),
+            Err(_) => break,
         }
-        if chunk.is_empty() {
-            break;
+        let deadline = Instant::now() + CHUNK_WAIT;
+        while chunk.len() < CHUNK_ROWS {
+            // Rows already queued are taken even once the deadline has passed.
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(item) => chunk.push(item?),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    more = false;
+                    break;
+                }
+            }
         }
         let screened: Vec<(ScreenedRow, Vec<Option<PartyBuilding>>)> = chunk
             .par_drain(..)
@@ -210,6 +241,7 @@ pub fn run<R: Read, W: Write>(
         writer.write_cluster(c)?;
     }
     writer.flush()?;
+    let _ = feeder.join();
     Ok(summary)
 }
 

@@ -1,16 +1,23 @@
-//! Reading shipment exports: delimiter detection, party columns from the header, rows to parties.
+//! Reading shipment exports (CSV or JSON lines, in any supported encoding): delimiter detection,
+//! party columns from the header, rows to parties.
 //!
 //! ERP exports name their columns in many ways (`Consignee`, `Ship-to Name`, `ship_to_street`).
 //! The header is matched against role stems (`data/roles.tsv`) and part names
 //! (`data/column_parts.tsv`) to find, for each party role, its name column and the address columns
 //! beside it; `--party ROLE=COLUMN[,ADDRESS_COLUMNS...]` overrides the detection. Each data row
 //! becomes a [`ShipmentRow`] with its parties; a row that cannot be read (ragged, invalid UTF-8, no
-//! party name) carries an error instead, so it is reported, never dropped. Not here: screening.
+//! party name, a malformed JSON line) carries an error instead, so it is reported, never dropped.
+//! [`open`] puts it together: decoding to UTF-8 (`encoding`), the delimiter from the header line,
+//! then the reader. JSON lines: one object per line whose keys are the column names; the first
+//! object's keys, in order, are the header. Not here: screening.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Chain, Cursor, Read};
 use std::sync::LazyLock;
 
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+
+use crate::encoding::{DecodeReader, InputEncoding};
 use crate::error::{Error, Location, Result};
 use crate::model::Address;
 use crate::screen::Party;
@@ -235,43 +242,135 @@ pub fn detect_delimiter(head: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
-/// Opens a CSV stream for [`ShipmentReader`]: peeks at the header to detect the delimiter (or
-/// takes `forced`), then chains the peeked bytes back in front of the rest, so stdin works too.
-pub fn sniff_delimiter<'a>(
-    mut input: Box<dyn Read + 'a>,
-    forced: Option<u8>,
-    file: &str,
-) -> Result<(u8, impl Read + 'a)> {
-    let mut head = vec![0u8; 8192];
-    let mut len = 0;
-    while len < head.len() {
-        let n = input
-            .read(&mut head[len..])
-            .map_err(|e| Error::io(file, e))?;
-        if n == 0 {
-            break;
-        }
-        len += n;
-        if head[..len].contains(&b'\n') {
-            break;
-        }
-    }
-    head.truncate(len);
-    let delimiter = forced.unwrap_or_else(|| detect_delimiter(&head));
-    Ok((delimiter, std::io::Cursor::new(head).chain(input)))
+/// The syntax of an input: CSV (any delimiter) or JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputFormat {
+    #[default]
+    Csv,
+    Jsonl,
 }
 
-/// Streams the rows of a shipment CSV.
+/// How to read an input; everything unset is detected.
+#[derive(Debug, Clone, Default)]
+pub struct InputOptions {
+    pub format: InputFormat,
+    /// Forced encoding; detected when None (see `encoding`).
+    pub encoding: Option<InputEncoding>,
+    /// Forced CSV delimiter; detected from the header line when None.
+    pub delimiter: Option<u8>,
+    /// `ROLE=COLUMN[,ADDRESS_COLUMNS...]` specs replacing header detection.
+    pub party_overrides: Vec<String>,
+}
+
+/// The reader [`open`] returns: the decoded input with the peeked header put back in front.
+pub type OpenedReader<R> = ShipmentReader<Chain<Cursor<Vec<u8>>, DecodeReader<R>>>;
+
+/// Opens an input: decodes it to UTF-8, detects the delimiter from the header line (CSV) and
+/// reads the header. `file` names the input in messages.
+pub fn open<R: Read>(input: R, options: &InputOptions, file: &str) -> Result<OpenedReader<R>> {
+    let mut decoded = DecodeReader::new(input, options.encoding);
+    // Peek at the header line for the delimiter, then chain it back in front of the rest.
+    let mut head = Vec::new();
+    if options.format == InputFormat::Csv && options.delimiter.is_none() {
+        head.resize(8192, 0);
+        let mut len = 0;
+        while len < head.len() {
+            let n = decoded
+                .read(&mut head[len..])
+                .map_err(|e| Error::io(file, e))?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+            if head[..len].contains(&b'\n') {
+                break;
+            }
+        }
+        head.truncate(len);
+    }
+    let input = Cursor::new(head).chain(decoded);
+    match options.format {
+        InputFormat::Csv => {
+            let delimiter = options
+                .delimiter
+                .unwrap_or_else(|| detect_delimiter(input.get_ref().0.get_ref()));
+            ShipmentReader::new(input, delimiter, &options.party_overrides, file)
+        }
+        InputFormat::Jsonl => ShipmentReader::jsonl(input, &options.party_overrides, file),
+    }
+}
+
+/// A JSON object with its keys in document order (serde_json's map sorts them).
+struct OrderedObject(Vec<(String, serde_json::Value)>);
+
+impl<'de> Deserialize<'de> for OrderedObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<OrderedObject, A::Error> {
+                let mut out: Vec<(String, serde_json::Value)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    match out.iter_mut().find(|(key, _)| *key == k) {
+                        Some(slot) => slot.1 = v,
+                        None => out.push((k, v)),
+                    }
+                }
+                Ok(OrderedObject(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A JSON value as a cell: strings as they are, null as empty, anything else as JSON text.
+fn json_cell(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Where rows come from.
+enum Source<R: Read> {
+    Csv {
+        reader: csv::Reader<R>,
+        record: csv::ByteRecord,
+    },
+    Jsonl {
+        reader: BufReader<R>,
+        /// Lines read so far.
+        line: u64,
+        buf: Vec<u8>,
+        /// The first object, read for the header and not yet returned as a row.
+        first: Option<(u64, OrderedObject)>,
+    },
+}
+
+/// One row as read, before the party columns are looked at.
+struct RawRow {
+    line: u64,
+    cells: Vec<String>,
+    error: Option<String>,
+}
+
+/// Streams the rows of a shipment export (CSV or JSON lines).
 pub struct ShipmentReader<R: Read> {
-    reader: csv::Reader<R>,
+    source: Source<R>,
     pub layout: Layout,
     file: String,
     row: u64,
-    record: csv::ByteRecord,
 }
 
 impl<R: Read> ShipmentReader<R> {
-    /// Reads the header and detects the layout. `head` is the start of the input (for the delimiter).
+    /// Reads the CSV header and detects the layout.
     pub fn new(
         input: R,
         delimiter: u8,
@@ -307,26 +406,72 @@ impl<R: Read> ShipmentReader<R> {
         }
         let layout = Layout::detect(&headers, overrides, file)?;
         Ok(ShipmentReader {
-            reader,
+            source: Source::Csv {
+                reader,
+                record: csv::ByteRecord::new(),
+            },
             layout,
             file: file.to_string(),
             row: 0,
-            record: csv::ByteRecord::new(),
         })
     }
 
-    /// The next row, or None at the end. A CSV syntax error that loses the position is an Err.
-    pub fn next_row(&mut self) -> Result<Option<ShipmentRow>> {
-        match self.reader.read_byte_record(&mut self.record) {
+    /// Reads JSON lines: the first object's keys are the header. Blank lines are skipped.
+    pub fn jsonl(input: R, overrides: &[String], file: &str) -> Result<ShipmentReader<R>> {
+        let mut reader = BufReader::new(input);
+        let mut buf = Vec::new();
+        let mut line = 0;
+        let first = loop {
+            buf.clear();
+            let n = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| Error::io(file, e))?;
+            if n == 0 {
+                return Err(Error::data(
+                    Location::new(file).line(1),
+                    "the input is empty: no JSON object",
+                ));
+            }
+            line += 1;
+            if buf.trim_ascii().is_empty() {
+                continue;
+            }
+            let obj: OrderedObject = serde_json::from_slice(&buf).map_err(|e| {
+                Error::data(
+                    Location::new(file).line(line),
+                    format!("malformed JSON: {e} (the first object's keys name the columns)"),
+                )
+            })?;
+            break obj;
+        };
+        let headers: Vec<String> = first.0.iter().map(|(k, _)| k.trim().to_string()).collect();
+        let layout = Layout::detect(&headers, overrides, file)?;
+        Ok(ShipmentReader {
+            source: Source::Jsonl {
+                reader,
+                line,
+                buf,
+                first: Some((line, first)),
+            },
+            layout,
+            file: file.to_string(),
+            row: 0,
+        })
+    }
+
+    fn next_csv(&mut self) -> Result<Option<RawRow>> {
+        let Source::Csv { reader, record } = &mut self.source else {
+            return Ok(None);
+        };
+        match reader.read_byte_record(record) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
             Err(e) => return Err(csv_error(e, &self.file)),
         }
-        self.row += 1;
-        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
-        let mut cells = Vec::with_capacity(self.record.len());
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let mut cells = Vec::with_capacity(record.len());
         let mut error = None;
-        for (i, f) in self.record.iter().enumerate() {
+        for (i, f) in record.iter().enumerate() {
             match std::str::from_utf8(f) {
                 Ok(s) => cells.push(s.to_string()),
                 Err(_) => {
@@ -338,6 +483,80 @@ impl<R: Read> ShipmentReader<R> {
                 }
             }
         }
+        Ok(Some(RawRow { line, cells, error }))
+    }
+
+    fn next_jsonl(&mut self) -> Result<Option<RawRow>> {
+        let Source::Jsonl {
+            reader,
+            line,
+            buf,
+            first,
+        } = &mut self.source
+        else {
+            return Ok(None);
+        };
+        let headers = &self.layout.headers;
+        let (at, parsed) = match first.take() {
+            Some((at, obj)) => (at, Ok(obj)),
+            None => loop {
+                buf.clear();
+                let n = reader
+                    .read_until(b'\n', buf)
+                    .map_err(|e| Error::io(&self.file, e))?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                *line += 1;
+                if !buf.trim_ascii().is_empty() {
+                    break (*line, serde_json::from_slice::<OrderedObject>(buf));
+                }
+            },
+        };
+        let mut cells = vec![String::new(); headers.len()];
+        let error = match parsed {
+            Err(e) => Some(format!("{}:{at}: malformed JSON: {e}", self.file)),
+            Ok(obj) => {
+                let mut error = None;
+                for (k, v) in obj.0 {
+                    match headers.iter().position(|h| *h == k.trim()) {
+                        Some(i) => cells[i] = json_cell(v),
+                        None => {
+                            error.get_or_insert_with(|| {
+                                format!(
+                                    "{}:{at}: key `{k}` is not among the first object's keys, \
+                                     which name the columns",
+                                    self.file
+                                )
+                            });
+                        }
+                    }
+                }
+                error
+            }
+        };
+        Ok(Some(RawRow {
+            line: at,
+            cells,
+            error,
+        }))
+    }
+
+    /// The next row, or None at the end. A CSV syntax error that loses the position is an Err.
+    pub fn next_row(&mut self) -> Result<Option<ShipmentRow>> {
+        let raw = match self.source {
+            Source::Csv { .. } => self.next_csv()?,
+            Source::Jsonl { .. } => self.next_jsonl()?,
+        };
+        let Some(RawRow {
+            line,
+            cells,
+            mut error,
+        }) = raw
+        else {
+            return Ok(None);
+        };
+        self.row += 1;
         let expected = self.layout.headers.len();
         if cells.len() != expected && error.is_none() {
             error = Some(format!(
@@ -475,6 +694,36 @@ mod tests {
             .unwrap()
             .contains("column `Shipper`"));
         assert!(rows[3].error.as_deref().unwrap().contains("no party name"));
+    }
+
+    #[test]
+    fn jsonl_rows_follow_the_first_objects_keys() {
+        let data = concat!(
+            "{\"Shipper\": \"A Co\", \"Consignee\": \"B Co\", \"Value\": 10}\n",
+            "\n",
+            "{\"Consignee\": \"C Co\"}\n",
+            "{\"Shipper\": \"D Co\",\n",
+            "{\"Shipper\": \"E Co\", \"Buyer\": \"F Co\"}\n",
+        );
+        let mut r = ShipmentReader::jsonl(data.as_bytes(), &[], "t.jsonl").unwrap();
+        assert_eq!(r.layout.headers, ["Shipper", "Consignee", "Value"]);
+        let rows: Vec<ShipmentRow> = std::iter::from_fn(|| r.next_row().unwrap()).collect();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].cells, ["A Co", "B Co", "10"]);
+        assert_eq!(rows[1].cells, ["", "C Co", ""]);
+        assert_eq!((rows[1].line, rows[1].parties.len()), (3, 1));
+        let e = rows[2].error.as_deref().unwrap();
+        assert!(e.starts_with("t.jsonl:4: malformed JSON"), "{e}");
+        assert!(rows[3].error.as_deref().unwrap().contains("`Buyer`"));
+    }
+
+    #[test]
+    fn open_decodes_and_detects_the_delimiter() {
+        let (bytes, _, _) =
+            encoding_rs::WINDOWS_1251.encode("Shipper;Consignee\nA;ООО «Робин Трейд»\n");
+        let mut r = open(&bytes[..], &InputOptions::default(), "r.csv").unwrap();
+        let row = r.next_row().unwrap().unwrap();
+        assert_eq!(row.parties[1].name, "ООО «Робин Трейд»");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod address;
 pub mod affiliates;
 pub mod batch;
+pub mod encoding;
 pub mod error;
 pub mod freshness;
 pub mod geo;
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod rules;
 pub mod score;
 pub mod screen;
+pub mod server;
 pub mod shipment;
 pub mod tables;
 pub mod text;

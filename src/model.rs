@@ -319,4 +319,13 @@ impl Watchlist {
     pub fn list_of(&self, entity: &Entity) -> &ListInfo {
         &self.lists[entity.list]
     }
+
+    /// The lists as one line for logs and summaries: `name version (N entities); ...`.
+    pub fn summary(&self) -> String {
+        self.lists
+            .iter()
+            .map(|l| format!("{} {} ({} entities)", l.name, l.version, l.entity_count))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }

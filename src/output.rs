@@ -51,15 +51,19 @@ impl ScreenedRow {
     }
 }
 
+/// One party's result as a JSON object: a `screen --format jsonl` line, and the per-party shape
+/// of the HTTP API's `/v1/screen` response (which adds the caller's `reference`).
 #[derive(Serialize)]
-struct JsonParty<'a> {
-    row: u64,
-    party: &'a str,
-    name: &'a str,
-    decision: Decision,
-    hits: &'a [Hit],
+pub struct JsonParty<'a> {
+    /// 1-based data row (CLI) or position of the party in the request (API).
+    pub row: u64,
+    /// The party's role.
+    pub party: &'a str,
+    pub name: &'a str,
+    pub decision: Decision,
+    pub hits: &'a [Hit],
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
+    pub error: Option<&'a str>,
 }
 
 pub struct ResultWriter<W: Write> {

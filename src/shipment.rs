@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
-use crate::input::{classify_column, header_key, sniff_delimiter, Part, ShipmentReader};
+use crate::input::{classify_column, header_key, InputOptions, Part};
 use crate::model::Address;
 use crate::policy::Decision;
 use crate::rules::{self, RuleFlag};
@@ -234,8 +234,8 @@ impl Shipment {
     /// destination columns by the header names in `data/shipment_columns.tsv`. Parties repeated
     /// on several rows are screened once; rows that disagree on route or destination are an error.
     pub fn from_csv<'a>(input: Box<dyn Read + 'a>, file: &str, id: &str) -> Result<Shipment> {
-        let (delimiter, input) = sniff_delimiter(input, None, file)?;
-        let mut reader = ShipmentReader::new(input, delimiter, &[], file)?;
+        // The same reading as `screen`: encoding and delimiter detected.
+        let mut reader = crate::input::open(input, &InputOptions::default(), file)?;
         let headers = reader.layout.headers.clone();
         let column = |field: &str| {
             headers

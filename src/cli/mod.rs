@@ -4,6 +4,7 @@
 pub mod check;
 pub mod compare;
 pub mod screen;
+pub mod serve;
 pub mod watchlist_cmd;
 
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Inspect, validate and convert watchlists.
     Watchlist(watchlist_cmd::WatchlistArgs),
+    /// Serve the HTTP JSON API (screening per request, OpenAPI at /openapi.json).
+    Serve(serve::ServeArgs),
 }
 
 /// Where the watchlists and the policy come from; shared by every command that screens.
@@ -106,6 +109,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Compare(a) => compare::run(a),
         Command::Watchlist(a) => watchlist_cmd::run(a),
         Command::Check(a) => check::run(*a),
+        Command::Serve(a) => serve::run(a),
     }
 }
 

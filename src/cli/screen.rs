@@ -1,4 +1,5 @@
-//! `redflag screen`: batch screening of a shipment CSV (or stdin) into CSV or JSON lines.
+//! `redflag screen`: batch screening of a shipment CSV or JSON-lines export (or stdin) into CSV or
+//! JSON lines.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
@@ -9,8 +10,9 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use redflag::batch;
+use redflag::encoding::InputEncoding;
 use redflag::error::{exit, Error};
-use redflag::input::{sniff_delimiter, ShipmentReader};
+use redflag::input::{self, InputFormat, InputOptions};
 use redflag::output::{OutputFormat, ResultWriter};
 use redflag::policy::Decision;
 
@@ -24,11 +26,17 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct ScreenArgs {
-    /// The shipment CSV to screen; `-` reads stdin.
+    /// The shipment export to screen; `-` reads stdin.
     pub input: String,
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
+    /// Input format: CSV, or JSON lines (one object per line, keys are column names).
+    #[arg(long, value_enum, default_value = "csv")]
+    pub input_format: Format,
+    /// Input encoding: utf-8, utf-16le, utf-16be, windows-1251, windows-1252 (detected when not given).
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<String>,
     /// Write results here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -48,19 +56,30 @@ pub struct ScreenArgs {
 pub fn run(args: ScreenArgs) -> Result<i32> {
     let started = Instant::now();
     let screener = args.lists.screener()?;
-    let (name, input): (String, Box<dyn Read>) = if args.input == "-" {
-        ("<stdin>".into(), Box::new(std::io::stdin().lock()))
+    let (name, input): (String, Box<dyn Read + Send>) = if args.input == "-" {
+        ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
         let f = File::open(&args.input).map_err(|e| Error::io(&args.input, e))?;
         (args.input.clone(), Box::new(BufReader::new(f)))
     };
-    let forced = match args.delimiter {
-        Some(c) if c.is_ascii() => Some(c as u8),
-        Some(c) => return Err(Error::Usage(format!("--delimiter `{c}` is not ASCII")).into()),
-        None => None,
+    let options = InputOptions {
+        format: match args.input_format {
+            Format::Csv => InputFormat::Csv,
+            Format::Jsonl => InputFormat::Jsonl,
+        },
+        encoding: args
+            .encoding
+            .as_deref()
+            .map(InputEncoding::parse)
+            .transpose()?,
+        delimiter: match args.delimiter {
+            Some(c) if c.is_ascii() => Some(c as u8),
+            Some(c) => return Err(Error::Usage(format!("--delimiter `{c}` is not ASCII")).into()),
+            None => None,
+        },
+        party_overrides: args.party.clone(),
     };
-    let (delimiter, input) = sniff_delimiter(input, forced, &name)?;
-    let mut reader = ShipmentReader::new(input, delimiter, &args.party, &name)?;
+    let reader = input::open(input, &options, &name)?;
 
     let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::new(
@@ -84,7 +103,7 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         );
         pb
     });
-    let summary = batch::run(&mut reader, &screener, &mut writer, |rows| {
+    let summary = batch::run(reader, &screener, &mut writer, |rows| {
         if let Some(pb) = &progress {
             pb.set_position(rows);
         }
@@ -94,12 +113,6 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
     }
     if !args.quiet {
         let mut e = std::io::stderr().lock();
-        let lists: Vec<String> = screener
-            .watchlist
-            .lists
-            .iter()
-            .map(|l| format!("{} {} ({} entities)", l.name, l.version, l.entity_count))
-            .collect();
         let by = |m: &std::collections::BTreeMap<&str, u64>| {
             ["block", "review", "clear", "error"]
                 .iter()
@@ -113,7 +126,7 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
             summary.rows,
             summary.parties,
             started.elapsed(),
-            lists.join("; ")
+            screener.watchlist.summary()
         )?;
         writeln!(e, "  rows:    {}", by(&summary.rows_by_decision))?;
         writeln!(e, "  parties: {}", by(&summary.parties_by_decision))?;

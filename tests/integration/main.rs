@@ -5,8 +5,11 @@ mod address;
 mod affiliates;
 mod check;
 mod compare;
+mod http;
 mod index;
 mod screen;
+mod serve;
+mod streams;
 mod util;
 
 mod lists;

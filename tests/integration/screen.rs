@@ -172,7 +172,10 @@ fn header_without_party_columns_exits_65_naming_file_and_line() {
 #[test]
 fn bad_rows_are_error_rows_never_dropped_or_clear() {
     let wd = WorkDir::new();
-    let mut data = b"Shipper,Consignee\nNordic Components AB,Acme Ltd\nOnly one field\n".to_vec();
+    // The `ö` makes the input detectably UTF-8; its invalid bytes are then error rows.
+    let mut data = "Shipper,Consignee\nNordic Components AB,Acme Göteborg AB\nOnly one field\n"
+        .as_bytes()
+        .to_vec();
     data.extend_from_slice(b"\xff\xfe bad,Acme Ltd\n,\n");
     wd.write("bad.csv", data);
     let o = wd.run(&["screen", "bad.csv", "--format", "jsonl", "-q"]);

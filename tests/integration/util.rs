@@ -77,3 +77,28 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Writes `bytes` to `file` in `wd`, screens it to JSON lines (`extra` arguments added) and
+/// returns the parsed lines and the exit code.
+pub fn screen_jsonl_bytes(
+    wd: &WorkDir,
+    file: &str,
+    bytes: &[u8],
+    extra: &[&str],
+) -> (Vec<serde_json::Value>, i32) {
+    let p = wd.write(file, bytes);
+    let mut args = vec![
+        "screen",
+        p.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--quiet",
+    ];
+    args.extend(extra);
+    let o = wd.run(&args);
+    let lines = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (lines, o.status.code().unwrap_or(-1))
+}

@@ -1,0 +1,144 @@
+//! The server's shared state: the current screener (swapped atomically on reload), the loader
+//! that builds a new one, and the limits. Not here: HTTP (handlers, middleware).
+//!
+//! A request takes its own `Arc` of the screener when it starts, so a reload never changes the
+//! list under a request in flight: it finishes on the old screener, which is freed after it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::screen::Screener;
+
+/// Builds a screener from the configured watchlists and policy (called at start and on reload).
+pub type Loader = Arc<dyn Fn() -> Result<Screener> + Send + Sync>;
+
+/// Limits and access of a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The bearer token `/v1` routes require; None only with `--no-auth` on loopback.
+    pub api_key: Option<String>,
+    /// Largest request body in bytes.
+    pub max_body: usize,
+    /// Most parties in one `/v1/screen` request.
+    pub max_parties: usize,
+    /// Time limit of one request.
+    pub timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            api_key: None,
+            max_body: 1 << 20,
+            max_parties: 1000,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A list and the version a response was screened against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListVersion {
+    pub name: String,
+    pub version: String,
+}
+
+/// The versions of a screener's lists, in load order.
+pub fn versions(s: &Screener) -> Vec<ListVersion> {
+    s.watchlist
+        .lists
+        .iter()
+        .map(|l| ListVersion {
+            name: l.name.clone(),
+            version: l.version.clone(),
+        })
+        .collect()
+}
+
+/// The `X-Redflag-Watchlists` header value: `name=version` pairs, comma-separated.
+pub fn versions_header(versions: &[ListVersion]) -> String {
+    versions
+        .iter()
+        .map(|v| format!("{}={}", v.name, v.version))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReloadReport {
+    pub reloaded: bool,
+    /// The lists in use after the attempt (the old ones when it failed).
+    pub watchlists: Vec<ListVersion>,
+    pub previous: Vec<ListVersion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+pub struct AppState {
+    current: ArcSwapOption<Screener>,
+    loader: Loader,
+    /// One load at a time: two concurrent reloads would both build a screener for nothing.
+    reload_lock: tokio::sync::Mutex<()>,
+    pub config: ServerConfig,
+}
+
+impl AppState {
+    /// A state with no screener yet (not ready until [`AppState::reload`] succeeds).
+    pub fn new(config: ServerConfig, loader: Loader) -> Arc<AppState> {
+        Arc::new(AppState {
+            current: ArcSwapOption::empty(),
+            loader,
+            reload_lock: tokio::sync::Mutex::new(()),
+            config,
+        })
+    }
+
+    /// The screener in use, or None before the first load.
+    pub fn screener(&self) -> Option<Arc<Screener>> {
+        self.current.load_full()
+    }
+
+    /// Loads the watchlists anew (off the async threads) and swaps the new screener in; on
+    /// failure the current one stays and the report says why. Logs either way.
+    pub async fn reload(&self) -> ReloadReport {
+        let _guard = self.reload_lock.lock().await;
+        let started = Instant::now();
+        let previous = self.screener().map(|s| versions(&s)).unwrap_or_default();
+        let loader = self.loader.clone();
+        let loaded = tokio::task::spawn_blocking(move || loader())
+            .await
+            .unwrap_or_else(|e| Err(Error::WatchlistUnavailable(format!("loader failed: {e}"))));
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match loaded {
+            Ok(screener) => {
+                let now = versions(&screener);
+                let summary = screener.watchlist.summary();
+                self.current.store(Some(Arc::new(screener)));
+                eprintln!("redflag: loaded watchlists {summary} in {elapsed_ms} ms");
+                ReloadReport {
+                    reloaded: true,
+                    watchlists: now,
+                    previous,
+                    error: None,
+                    elapsed_ms,
+                }
+            }
+            Err(e) => {
+                eprintln!("redflag: loading the watchlists failed, keeping the current ones: {e}");
+                ReloadReport {
+                    reloaded: false,
+                    watchlists: previous.clone(),
+                    previous,
+                    error: Some(e.to_string()),
+                    elapsed_ms,
+                }
+            }
+        }
+    }
+}
