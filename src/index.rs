@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{EntityKind, Watchlist};
-use crate::score::distance::token_similarity;
+use crate::score::distance::{token_similarity, MIN_LENGTH_RATIO};
 use crate::text::{normalize, NormName, TokenClass};
 
 /// One listed name, normalized for its entity's kind.
@@ -88,16 +88,40 @@ impl Postings {
         }
     }
 
+    /// As `from_triples` for payloads that are sort keys (not masks): ids of a key are ordered by
+    /// payload, then id.
+    fn from_triples_by_payload(keys: usize, mut triples: Vec<(u32, u32, u64)>) -> Postings {
+        triples.sort_unstable_by_key(|&(k, id, p)| (k, p, id));
+        triples.dedup();
+        let mut offsets = vec![0u32; keys + 1];
+        for &(k, _, _) in &triples {
+            offsets[k as usize + 1] += 1;
+        }
+        for k in 0..keys {
+            offsets[k + 1] += offsets[k];
+        }
+        Postings {
+            offsets,
+            ids: triples.iter().map(|t| t.1).collect(),
+            masks: triples.iter().map(|t| t.2).collect(),
+        }
+    }
+
+    /// The ids of `key` whose payload lies in `lo..=hi` (for postings built by payload).
+    fn get_in(&self, key: u32, lo: u64, hi: u64) -> &[u32] {
+        let r = self.range(key);
+        let payloads = &self.masks[r.clone()];
+        let a = payloads.partition_point(|&p| p < lo);
+        let b = payloads.partition_point(|&p| p <= hi);
+        &self.ids[r.start + a..r.start + b]
+    }
+
     fn range(&self, key: u32) -> std::ops::Range<usize> {
         let k = key as usize;
         match (self.offsets.get(k), self.offsets.get(k + 1)) {
             (Some(&a), Some(&b)) => a as usize..b as usize,
             _ => 0..0,
         }
-    }
-
-    fn get(&self, key: u32) -> &[u32] {
-        &self.ids[self.range(key)]
     }
 }
 
@@ -215,10 +239,11 @@ impl NameIndex {
             for g in &grams {
                 let next = index.grams.len() as u32;
                 let gid = *index.grams.entry(*g).or_insert(next);
-                gram_pairs.push((gid, id as u32, 0));
+                gram_pairs.push((gid, id as u32, text.len() as u64));
             }
         }
-        index.gram_postings = Postings::from_triples(index.grams.len(), gram_pairs);
+        // Gram postings in order of entry length, so a lookup counts only compatible lengths.
+        index.gram_postings = Postings::from_triples_by_payload(index.grams.len(), gram_pairs);
 
         let mut patterns = Vec::new();
         for (ri, r) in records.iter().enumerate() {
@@ -283,9 +308,13 @@ impl NameIndex {
             counts.resize(self.vocab_text.len(), 0);
         }
         scratch.touched.clear();
+        // The scorer does not compare tokens whose lengths differ beyond this ratio.
+        let len = token.len() as f32;
+        let lo = (len * MIN_LENGTH_RATIO).ceil() as u64;
+        let hi = (len / MIN_LENGTH_RATIO).floor() as u64;
         for g in &scratch.grams {
             if let Some(&gid) = self.grams.get(g) {
-                for &id in self.gram_postings.get(gid) {
+                for &id in self.gram_postings.get_in(gid, lo, hi) {
                     let c = &mut counts[id as usize];
                     if *c == 0 {
                         scratch.touched.push(id);

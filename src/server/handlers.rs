@@ -303,15 +303,36 @@ pub(super) async fn screen(
     ))
 }
 
-/// Placeholder until the shipment check (`redflag check`) is in the library; see the README.
-pub(super) async fn check(State(state): State<Arc<AppState>>) -> Response {
-    let lists = state.screener().map(|s| versions(&s)).unwrap_or_default();
-    stamped(
-        StatusCode::NOT_IMPLEMENTED,
-        &lists,
-        json!({ "error": "not implemented yet" }),
-        true,
-    )
+/// One shipment, one answer: the body is the document `redflag check` reads; the response is
+/// its `--format json` output, with the decision of the worst party or rule.
+pub(super) async fn check(
+    State(state): State<Arc<AppState>>,
+    ApiJson(input): ApiJson<crate::shipment::ShipmentInput>,
+) -> Result<Response, ApiError> {
+    let shipment = input
+        .validate("request body")
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let max = state.config.max_parties;
+    if shipment.parties.len() > max {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "{} parties in one shipment; at most {max} are allowed (--max-parties)",
+                shipment.parties.len()
+            ),
+        ));
+    }
+    let screener = screener_or_503(&state)?;
+    let worker = screener.clone();
+    let result = tokio::task::spawn_blocking(move || crate::shipment::check(&worker, &shipment))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the check failed unexpectedly; nothing was decided",
+            )
+        })?;
+    Ok(stamped(StatusCode::OK, &versions(&screener), result, true))
 }
 
 /// What `/v1/watchlists` tells about a list (not its path on the server).

@@ -62,13 +62,17 @@ pub fn document() -> Value {
                 }
             } },
             "/v1/check": { "post": {
-                "summary": "Check one shipment (planned: not implemented yet).",
-                "description": "Will take a shipment document in the shape `redflag check` reads and answer the shipment decision. Until the shipment check is in the library it answers 501.",
+                "summary": "Check one shipment: the decision of its worst party or rule, with the evidence.",
+                "description": "The body is the shipment document `redflag check` reads (schemas/shipment.schema.json); the response is what `redflag check --format json` prints.",
                 "security": [{ "bearer": [] }],
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "description": "A shipment document (the shape of `redflag check`)." } } } },
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["parties"], "description": "A shipment document: id, parties [{role, name, address, country}], hs_codes, route, destination." } } } },
                 "responses": {
+                    "200": json_response("Checked.", "CheckResponse"),
+                    "400": error_response("Malformed JSON."),
                     "401": unauthorized,
-                    "501": json_response("Not implemented yet.", "Error")
+                    "413": error_response("The body is larger than --max-body."),
+                    "422": error_response("Invalid shipment: no party, an unknown country or HS code, an unknown field, more than --max-parties."),
+                    "503": not_ready
                 }
             } },
             "/v1/watchlists": { "get": {
@@ -95,6 +99,7 @@ pub fn document() -> Value {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "The API key (REDFLAG_API_KEY or --api-key-file)." } },
             "headers": { "Watchlists": { "description": "The lists a response was made against: `name=version` pairs, comma-separated.", "schema": { "type": "string" } } },
             "schemas": {
+                "CheckResponse": { "type": "object", "required": ["decision", "parties", "flags"], "properties": { "id": { "type": "string" }, "decision": { "type": "string", "enum": ["clear", "review", "block", "error"] }, "parties": { "type": "array", "items": { "type": "object" } }, "flags": { "type": "array", "items": { "type": "object", "required": ["rule", "severity", "evidence"] } }, "errors": { "type": "array" }, "watchlists": { "$ref": "#/components/schemas/ListVersions" } } },
                 "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" }, "watchlists": { "$ref": "#/components/schemas/ListVersions" } } },
                 "ListVersions": { "type": "array", "items": { "type": "object", "required": ["name", "version"], "properties": { "name": { "type": "string" }, "version": { "type": "string" } } } },
                 "Ready": { "type": "object", "properties": { "status": { "type": "string", "enum": ["ready"] }, "watchlists": { "$ref": "#/components/schemas/ListVersions" } } },

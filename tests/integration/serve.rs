@@ -193,11 +193,27 @@ fn every_route_auth_and_the_jsonl_shape() {
     assert!(l["entity_count"].as_u64().unwrap() > 10);
     assert_eq!(l["content_hash"].as_str().unwrap().len(), 64);
 
-    let r = call(a, "POST", "/v1/check", Some(KEY), Some("{}"));
-    assert_eq!(
-        (r.status, r.json()["error"].clone()),
-        (501, "not implemented yet".into())
+    // The shipment check answers what `redflag check --format json` answers.
+    let doc = std::fs::read_to_string(crate::util::repo().join("fixtures/shipment.json")).unwrap();
+    let r = call(a, "POST", "/v1/check", Some(KEY), Some(&doc));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["decision"], "block");
+    let fixture = crate::util::repo().join("fixtures/shipment.json");
+    let cli = wd.run(&["check", fixture.to_str().unwrap(), "--format", "json"]);
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(v["decision"], cli["decision"]);
+    assert_eq!(v["flags"], cli["flags"]);
+    assert!(v["watchlists"].is_array() || r.header("x-redflag-watchlists").is_some());
+    let r = call(
+        a,
+        "POST",
+        "/v1/check",
+        Some(KEY),
+        Some(r#"{"id": "S1", "parties": []}"#),
     );
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    r.json();
 
     let r = call(a, "GET", "/nope", None, None);
     assert_eq!(r.status, 404);
