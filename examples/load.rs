@@ -7,6 +7,9 @@
 //! generated organisation names added (to approximate the size of a full official list) or
 //! `--watchlist PATH` files. `--addr HOST:PORT [--key KEY]` targets a running server instead.
 //!
+//! `--unique` makes every request's name new (a listed or ordinary name plus a generated word), so
+//! that no result or lookup cache answers it: the cost of screening a name never seen before.
+//!
 //! `cargo run --release --example load -- --requests 50000 --connections 8 --synthetic 20000`
 
 #[path = "../tests/integration/http.rs"]
@@ -99,16 +102,29 @@ fn main() {
                 .into_bytes()
         })
         .collect();
+    let unique = args.iter().any(|a| a == "--unique");
     let per = requests / connections;
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|c| {
             let (addr, key, bodies) = (addr.clone(), key.clone(), bodies.clone());
+            let fresh = move |i: usize| -> Vec<u8> {
+                let name = format!("{} {}", NAMES[i % NAMES.len()], made_up_word(c * per + i));
+                serde_json::json!({ "parties": [{ "name": name, "role": "consignee" }] })
+                    .to_string()
+                    .into_bytes()
+            };
             std::thread::spawn(move || {
                 let mut conn = http::Conn::connect(&addr).expect("connect");
                 let mut lat = Vec::with_capacity(per);
                 for i in 0..per {
-                    let body = &bodies[(c + i) % bodies.len()];
+                    let owned;
+                    let body = if unique {
+                        owned = fresh(i);
+                        &owned
+                    } else {
+                        &bodies[(c + i) % bodies.len()]
+                    };
                     let t = Instant::now();
                     let r = conn
                         .request("POST", "/v1/screen", key.as_deref(), Some(body))
@@ -139,6 +155,23 @@ fn main() {
 }
 
 /// Starts the server in this process and returns its address once ready.
+/// A pronounceable word for a number, different for every number (no digits: a number would be
+/// looked up exactly, a word goes through the fuzzy vocabulary lookup like a real name).
+fn made_up_word(mut n: usize) -> String {
+    const SYL: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "ho", "ju", "pe",
+        "si",
+    ];
+    let mut w = String::from("Qu");
+    loop {
+        w.push_str(SYL[n % 16]);
+        n /= 16;
+        if n == 0 {
+            break w;
+        }
+    }
+}
+
 fn start_in_process(args: &[String]) -> String {
     let synthetic_n: usize = arg(args, "--synthetic").map_or(0, |s| s.parse().unwrap());
     let paths: Vec<String> = args

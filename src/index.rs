@@ -125,8 +125,16 @@ impl Postings {
     }
 }
 
-/// Share of the larger folded-trigram count two tokens must share before they are compared.
-const MIN_SHARED_GRAMS: f32 = 0.25;
+/// Share of the larger folded-trigram count two tokens must share before they are compared: one
+/// substitution destroys up to three trigrams, which is most of a short word's and little of a
+/// long one's.
+fn min_shared_grams(total: f32) -> f32 {
+    if total <= 8.0 {
+        (total * 0.25).max(1.0)
+    } else {
+        total * 0.34
+    }
+}
 
 /// Per-thread buffers for vocabulary lookups: a dense counter per vocabulary entry.
 #[derive(Default)]
@@ -224,9 +232,17 @@ impl NameIndex {
             lookup_cache: Default::default(),
         };
         let mut record_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len() * 8);
+        let mut is_token: Vec<bool> = Vec::new();
         for (ri, r) in records.iter().enumerate() {
             vocabulary_entries(&r.norm, |entry, mask| {
                 let id = index.intern(entry);
+                if is_token.len() <= id as usize {
+                    is_token.resize(id as usize + 1, false);
+                }
+                // A single token of a listed name (as opposed to a join, acronym or unspaced name).
+                if mask.count_ones() == 1 {
+                    is_token[id as usize] = true;
+                }
                 record_pairs.push((id, ri as u32, mask));
             });
         }
@@ -239,7 +255,9 @@ impl NameIndex {
             for g in &grams {
                 let next = index.grams.len() as u32;
                 let gid = *index.grams.entry(*g).or_insert(next);
-                gram_pairs.push((gid, id as u32, text.len() as u64));
+                // Ordered by kind (single tokens first), then length: see `lookup`.
+                let kind = u64::from(!is_token[id]) << 32;
+                gram_pairs.push((gid, id as u32, kind | text.len() as u64));
             }
         }
         // Gram postings in order of entry length, so a lookup counts only compatible lengths.
@@ -277,8 +295,11 @@ impl NameIndex {
 
     /// Vocabulary entries similar to `token` (the scorer's token floor), with their similarity.
     /// [`NameIndex::lookup`] through the shared cache.
-    fn cached_lookup(&self, token: &str, floor: f32, out: &mut Vec<u32>) {
-        let key = (Box::<str>::from(token), floor.to_bits());
+    fn cached_lookup(&self, token: &str, floor: f32, tokens_only: bool, out: &mut Vec<u32>) {
+        let key = (
+            Box::<str>::from(token),
+            floor.to_bits() ^ u32::from(tokens_only),
+        );
         if let Ok(cache) = self.lookup_cache.read() {
             if let Some(ids) = cache.get(&key) {
                 out.extend_from_slice(ids);
@@ -286,7 +307,7 @@ impl NameIndex {
             }
         }
         let start = out.len();
-        SCRATCH.with_borrow_mut(|scratch| self.lookup(token, floor, scratch, out));
+        SCRATCH.with_borrow_mut(|scratch| self.lookup(token, floor, tokens_only, scratch, out));
         if let Ok(mut cache) = self.lookup_cache.write() {
             if cache.len() < LOOKUP_CACHE_ENTRIES {
                 cache.insert(key, out[start..].into());
@@ -294,8 +315,17 @@ impl NameIndex {
         }
     }
 
-    /// Vocabulary entries whose similarity to `token` reaches `floor`.
-    fn lookup(&self, token: &str, floor: f32, scratch: &mut Scratch, out: &mut Vec<u32>) {
+    /// Vocabulary entries whose similarity to `token` reaches `floor`. A joined run of the query
+    /// (`tokens_only`) is compared with single listed tokens only: the scorer aligns a run with a
+    /// single token, never a run with a run.
+    fn lookup(
+        &self,
+        token: &str,
+        floor: f32,
+        tokens_only: bool,
+        scratch: &mut Scratch,
+        out: &mut Vec<u32>,
+    ) {
         if let Some(id) = self.vocab.get(token) {
             out.push(*id);
         }
@@ -312,9 +342,16 @@ impl NameIndex {
         let len = token.len() as f32;
         let lo = (len * MIN_LENGTH_RATIO).ceil() as u64;
         let hi = (len / MIN_LENGTH_RATIO).floor() as u64;
+        let runs = 1u64 << 32;
         for g in &scratch.grams {
             if let Some(&gid) = self.grams.get(g) {
-                for &id in self.gram_postings.get_in(gid, lo, hi) {
+                let singles = self.gram_postings.get_in(gid, lo, hi);
+                let joins = if tokens_only {
+                    &[][..]
+                } else {
+                    self.gram_postings.get_in(gid, runs | lo, runs | hi)
+                };
+                for &id in singles.iter().chain(joins) {
                     let c = &mut counts[id as usize];
                     if *c == 0 {
                         scratch.touched.push(id);
@@ -329,7 +366,7 @@ impl NameIndex {
         for &id in &scratch.touched {
             let shared = std::mem::take(&mut counts[id as usize]) as f32;
             let total = q.max(self.gram_count[id as usize] as f32);
-            if shared < (total * MIN_SHARED_GRAMS).max(1.0) {
+            if shared < min_shared_grams(total) {
                 continue;
             }
             let text = &*self.vocab_text[id as usize];
@@ -350,7 +387,7 @@ impl NameIndex {
         for e in &entries {
             ids.clear();
             if e.fuzzy {
-                self.cached_lookup(&e.text, floor, &mut ids);
+                self.cached_lookup(&e.text, floor, e.mask.count_ones() > 1, &mut ids);
             } else if let Some(id) = self.vocab.get(e.text.as_str()) {
                 ids.push(*id);
             }
