@@ -468,8 +468,22 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candid
                     sim,
                     kind,
                 });
+            } else if a.class == TokenClass::Particle && b.class == TokenClass::Particle {
+                // Particles are transliterated loosely (al / el / ul, bin / ben / ibn): two of
+                // them in one place are one particle, weak evidence either way.
+                out.push(Candidate {
+                    q: (i, i + 1),
+                    c: (j, j + 1),
+                    sim: PARTICLE_VARIANT,
+                    kind: PairKind::Fuzzy,
+                });
             } else if person_rules {
-                if let Some(sim) = initial_similarity(a, b) {
+                let sim = initial_similarity(a, b).or_else(|| {
+                    (i == 0 && j == 0)
+                        .then(|| given_name_prefix(a, b))
+                        .flatten()
+                });
+                if let Some(sim) = sim {
                     out.push(Candidate {
                         q: (i, i + 1),
                         c: (j, j + 1),
@@ -488,6 +502,25 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candid
     acronym_pairs(q, c, false, &mut out);
     acronym_pairs(c, q, true, &mut out);
     out
+}
+
+/// Similarity given to two different particles in one place (al / el).
+const PARTICLE_VARIANT: f32 = 0.85;
+
+/// A person's first given name written short (Ben / Benjamin, Alex / Alexander): evidence like an
+/// initial, so it never makes a match on its own.
+fn given_name_prefix(a: &crate::text::Token, b: &crate::text::Token) -> Option<f32> {
+    let (short, long) = if a.text.len() <= b.text.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    (short.class == TokenClass::Word
+        && long.class == TokenClass::Word
+        && short.text.len() >= 3
+        && long.text.len() > short.text.len()
+        && long.text.starts_with(short.text.as_str()))
+    .then_some(0.85)
 }
 
 fn initial_similarity(a: &crate::text::Token, b: &crate::text::Token) -> Option<f32> {
