@@ -301,11 +301,20 @@ fn limits_and_malformed_requests_get_json_errors() {
         .map(|i| serde_json::json!({ "name": format!("Trading House Number {i} Almaz Antey Limited") }))
         .collect();
     let r = slow.screen(&serde_json::json!({ "parties": many }).to_string());
-    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
-    assert!(r.json()["error"]
-        .as_str()
-        .unwrap()
-        .contains("longer than 1 ms"));
+    // Either the time limit answers first (503), or the handler does, having stopped screening at
+    // the deadline: then the parties it did not reach are errors and so is the request. Never clear.
+    match r.status {
+        503 => assert!(r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 1 ms")),
+        200 => {
+            let v = r.json();
+            assert_eq!(v["decision"], "error");
+            assert!(v.to_string().contains("ran out of time"));
+        }
+        other => panic!("unexpected status {other}"),
+    }
     assert_eq!(call(&slow.addr, "GET", "/healthz", None, None).status, 200);
 }
 
@@ -513,7 +522,11 @@ fn reloads_swap_atomically_under_load_and_keep_the_old_list_on_failure() {
     // The log line may follow the swap by a moment.
     let deadline = Instant::now() + STARTUP;
     while !s.log().contains("SIGHUP") {
-        assert!(Instant::now() < deadline, "no SIGHUP in the log: {}", s.log());
+        assert!(
+            Instant::now() < deadline,
+            "no SIGHUP in the log: {}",
+            s.log()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
