@@ -74,8 +74,13 @@ impl Postings {
                 _ => merged.push(t),
             }
         }
+        Postings::from_sorted(keys, &merged)
+    }
+
+    /// Flattens triples already sorted by key.
+    fn from_sorted(keys: usize, sorted: &[(u32, u32, u64)]) -> Postings {
         let mut offsets = vec![0u32; keys + 1];
-        for &(k, _, _) in &merged {
+        for &(k, _, _) in sorted {
             offsets[k as usize + 1] += 1;
         }
         for k in 0..keys {
@@ -83,8 +88,8 @@ impl Postings {
         }
         Postings {
             offsets,
-            ids: merged.iter().map(|t| t.1).collect(),
-            masks: merged.iter().map(|t| t.2).collect(),
+            ids: sorted.iter().map(|t| t.1).collect(),
+            masks: sorted.iter().map(|t| t.2).collect(),
         }
     }
 
@@ -93,18 +98,7 @@ impl Postings {
     fn from_triples_by_payload(keys: usize, mut triples: Vec<(u32, u32, u64)>) -> Postings {
         triples.sort_unstable_by_key(|&(k, id, p)| (k, p, id));
         triples.dedup();
-        let mut offsets = vec![0u32; keys + 1];
-        for &(k, _, _) in &triples {
-            offsets[k as usize + 1] += 1;
-        }
-        for k in 0..keys {
-            offsets[k + 1] += offsets[k];
-        }
-        Postings {
-            offsets,
-            ids: triples.iter().map(|t| t.1).collect(),
-            masks: triples.iter().map(|t| t.2).collect(),
-        }
+        Postings::from_sorted(keys, &triples)
     }
 
     /// The ids of `key` whose payload lies in `lo..=hi` (for postings built by payload).
