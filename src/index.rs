@@ -13,13 +13,14 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{EntityKind, Watchlist};
 use crate::score::distance::{token_similarity, MIN_LENGTH_RATIO};
 use crate::text::{normalize, NormName, TokenClass};
 
 /// One listed name, normalized for its entity's kind.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NameRecord {
     pub entity: u32,
     /// Index into the entity's `names`.
@@ -47,6 +48,28 @@ pub struct NameIndex {
     lookup_cache: std::sync::RwLock<LookupCache>,
 }
 
+/// The stored parts of a [`NameIndex`], written by reference (fields in the order of
+/// [`StoredNameIndex`], which reads them back).
+#[derive(Serialize)]
+pub(crate) struct StoredNameIndexRef<'a> {
+    records: &'a [NameRecord],
+    vocab_text: &'a [Box<str>],
+    postings: &'a Postings,
+    grams: &'a HashMap<[u8; 3], u32>,
+    gram_postings: &'a Postings,
+    gram_count: &'a [u16],
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StoredNameIndex {
+    records: Vec<NameRecord>,
+    vocab_text: Vec<Box<str>>,
+    postings: Postings,
+    grams: HashMap<[u8; 3], u32>,
+    gram_postings: Postings,
+    gram_count: Vec<u16>,
+}
+
 /// (token, floor bits) -> vocabulary ids.
 type LookupCache = HashMap<(Box<str>, u32), std::sync::Arc<[u32]>>;
 
@@ -56,7 +79,7 @@ const LOOKUP_CACHE_ENTRIES: usize = 200_000;
 /// Lists of ids per key, flattened into one array: `ids[offsets[k]..offsets[k + 1]]`, each with
 /// a mask (which tokens of a record a vocabulary entry stands for). Built once from triples; far
 /// fewer allocations than a `Vec` per key.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Postings {
     offsets: Vec<u32>,
     ids: Vec<u32>,
@@ -245,19 +268,77 @@ impl NameIndex {
         // Gram postings in order of entry length, so a lookup counts only compatible lengths.
         index.gram_postings = Postings::from_triples_by_payload(index.grams.len(), gram_pairs);
 
+        index.records = records;
+        index.build_embedded();
+        index
+    }
+
+    /// The Aho-Corasick automaton over embeddable names. Not serializable, so a prebuilt index
+    /// rebuilds it from its records on load.
+    fn build_embedded(&mut self) {
         let mut patterns = Vec::new();
-        for (ri, r) in records.iter().enumerate() {
+        self.embedded_records.clear();
+        for (ri, r) in self.records.iter().enumerate() {
             if embeddable(&r.norm) {
                 patterns.push(format!(" {} ", r.norm.key()));
-                index.embedded_records.push(ri as u32);
+                self.embedded_records.push(ri as u32);
             }
         }
-        index.embedded = AhoCorasickBuilder::new()
+        self.embedded = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .ok();
-        index.records = records;
-        index
+    }
+
+    /// What a prebuilt index stores: everything but the vocabulary map (rebuilt from
+    /// `vocab_text`), the automaton and the lookup cache.
+    pub(crate) fn stored(&self) -> StoredNameIndexRef<'_> {
+        StoredNameIndexRef {
+            records: &self.records,
+            vocab_text: &self.vocab_text,
+            postings: &self.postings,
+            grams: &self.grams,
+            gram_postings: &self.gram_postings,
+            gram_count: &self.gram_count,
+        }
+    }
+
+    /// The index from its stored parts, or why they do not fit together (a file that passed
+    /// its checksum should always fit; this keeps a bad one from panicking later).
+    pub(crate) fn from_stored(s: StoredNameIndex) -> Result<NameIndex, String> {
+        let vocab_len = s.vocab_text.len();
+        let fits = |p: &Postings, keys: usize, bound: usize| {
+            p.offsets.len() == keys + 1
+                && p.ids.len() == p.masks.len()
+                && p.offsets.last().is_some_and(|&n| n as usize == p.ids.len())
+                && p.offsets.windows(2).all(|w| w[0] <= w[1])
+                && p.ids.iter().all(|&id| (id as usize) < bound)
+        };
+        if !fits(&s.postings, vocab_len, s.records.len())
+            || !fits(&s.gram_postings, s.grams.len(), vocab_len)
+            || s.gram_count.len() != vocab_len
+            || s.grams.values().any(|&g| g as usize >= s.grams.len())
+        {
+            return Err("the name index is inconsistent".into());
+        }
+        let mut vocab = HashMap::with_capacity_and_hasher(vocab_len, Default::default());
+        for (id, text) in s.vocab_text.iter().enumerate() {
+            vocab.insert(text.clone(), id as u32);
+        }
+        let mut index = NameIndex {
+            records: s.records,
+            vocab,
+            vocab_text: s.vocab_text,
+            postings: s.postings,
+            grams: s.grams,
+            gram_postings: s.gram_postings,
+            gram_count: s.gram_count,
+            embedded: None,
+            embedded_records: Vec::new(),
+            lookup_cache: Default::default(),
+        };
+        index.build_embedded();
+        Ok(index)
     }
 
     fn intern(&mut self, text: &str) -> u32 {
