@@ -7,10 +7,9 @@
 //! the scorer (vowel for vowel, transliteration siblings, h, doubled letters) vanish, so a typo or
 //! transliteration variant still shares grams; each entry found is then verified with the scorer's
 //! own token similarity. The cost of a query depends on the postings it touches, not on the size
-//! of the list. An Aho-Corasick automaton over whole listed names finds a listed name embedded in
-//! a longer party name. Not here: the final score (`score`) or the decision (`policy`).
+//! of the list. A map of whole listed names finds a listed name embedded in a longer party name
+//! (every run of the party's tokens is looked up). Not here: the final score (`score`) or the decision (`policy`).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
@@ -40,9 +39,11 @@ pub struct NameIndex {
     gram_postings: Postings,
     /// Number of trigrams of each vocabulary entry's key.
     gram_count: Vec<u16>,
-    embedded: Option<AhoCorasick>,
-    /// Pattern id of `embedded` -> record id.
-    embedded_records: Vec<u32>,
+    /// Embeddable listed names (tokens joined by spaces) -> their records: a run of a party's
+    /// tokens found here is a listed name embedded in the party's name.
+    embedded: HashMap<Box<str>, Vec<u32>>,
+    /// Most tokens of an embeddable name: longer runs need not be looked up.
+    embedded_max_tokens: usize,
     /// Fuzzy lookups already made (token and floor -> vocabulary ids): party names repeat across
     /// an export, and their words far more, so each word pays for its lookup once.
     lookup_cache: std::sync::RwLock<LookupCache>,
@@ -242,8 +243,8 @@ impl NameIndex {
             grams: HashMap::default(),
             gram_postings: Postings::default(),
             gram_count: Vec::new(),
-            embedded: None,
-            embedded_records: Vec::new(),
+            embedded: HashMap::default(),
+            embedded_max_tokens: 0,
             lookup_cache: Default::default(),
         };
         let mut record_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len() * 8);
@@ -273,21 +274,21 @@ impl NameIndex {
         index
     }
 
-    /// The Aho-Corasick automaton over embeddable names. Not serializable, so a prebuilt index
-    /// rebuilds it from its records on load.
+    /// The map of embeddable names. Token runs looked up in a hash map rather than an
+    /// Aho-Corasick automaton over the joined names: the same token-aligned matches, and about a
+    /// tenth of the build time, which a prebuilt index pays at every start.
     fn build_embedded(&mut self) {
-        let mut patterns = Vec::new();
-        self.embedded_records.clear();
+        self.embedded.clear();
+        self.embedded_max_tokens = 0;
         for (ri, r) in self.records.iter().enumerate() {
             if embeddable(&r.norm) {
-                patterns.push(format!(" {} ", r.norm.key()));
-                self.embedded_records.push(ri as u32);
+                self.embedded_max_tokens = self.embedded_max_tokens.max(r.norm.tokens.len());
+                self.embedded
+                    .entry(r.norm.key().into_boxed_str())
+                    .or_default()
+                    .push(ri as u32);
             }
         }
-        self.embedded = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .ok();
     }
 
     /// What a prebuilt index stores: everything but the vocabulary map (rebuilt from
@@ -333,8 +334,8 @@ impl NameIndex {
             grams: s.grams,
             gram_postings: s.gram_postings,
             gram_count: s.gram_count,
-            embedded: None,
-            embedded_records: Vec::new(),
+            embedded: HashMap::default(),
+            embedded_max_tokens: 0,
             lookup_cache: Default::default(),
         };
         index.build_embedded();
@@ -447,14 +448,21 @@ impl NameIndex {
                 }
             }
         }
-        if let Some(ac) = &self.embedded {
-            let hay = format!(" {} ", query.key());
-            for m in ac.find_overlapping_iter(&hay) {
-                let r = self.embedded_records[m.pattern().as_usize()];
-                let f = found.entry(r).or_default();
-                f.embedded = true;
-                f.reached_by = u64::MAX;
-                f.record_reached = u64::MAX;
+        let tokens = &query.tokens;
+        let mut run = String::new();
+        for start in 0..tokens.len() {
+            run.clear();
+            for (n, t) in tokens[start..].iter().take(self.embedded_max_tokens).enumerate() {
+                if n > 0 {
+                    run.push(' ');
+                }
+                run.push_str(&t.text);
+                for &r in self.embedded.get(run.as_str()).into_iter().flatten() {
+                    let f = found.entry(r).or_default();
+                    f.embedded = true;
+                    f.reached_by = u64::MAX;
+                    f.record_reached = u64::MAX;
+                }
             }
         }
         found
