@@ -452,7 +452,11 @@ impl NameIndex {
         let mut run = String::new();
         for start in 0..tokens.len() {
             run.clear();
-            for (n, t) in tokens[start..].iter().take(self.embedded_max_tokens).enumerate() {
+            for (n, t) in tokens[start..]
+                .iter()
+                .take(self.embedded_max_tokens)
+                .enumerate()
+            {
                 if n > 0 {
                     run.push(' ');
                 }

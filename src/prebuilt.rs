@@ -82,7 +82,12 @@ impl Prebuilt {
                         .map(|d| d.as_secs()),
                 })
                 .collect(),
-            entities: self.watchlist.entities.iter().map(StoredEntity::from).collect(),
+            entities: self
+                .watchlist
+                .entities
+                .iter()
+                .map(StoredEntity::from)
+                .collect(),
             names: self.index.stored(),
             addresses: &self.addresses,
         };
@@ -135,10 +140,13 @@ impl Prebuilt {
             .collect();
         let entities: Vec<Entity> = body.entities.into_iter().map(Entity::from).collect();
         if entities.iter().any(|e| e.list >= lists.len()) {
-            return Err(bad(format!("an entity names a list the file does not hold; {rebuild}")));
+            return Err(bad(format!(
+                "an entity names a list the file does not hold; {rebuild}"
+            )));
         }
         let watchlist = Watchlist { lists, entities };
-        let index = NameIndex::from_stored(body.names).map_err(|m| bad(format!("{m}; {rebuild}")))?;
+        let index =
+            NameIndex::from_stored(body.names).map_err(|m| bad(format!("{m}; {rebuild}")))?;
         let names_fit = index.records.iter().all(|r| {
             watchlist
                 .entities
@@ -146,7 +154,9 @@ impl Prebuilt {
                 .is_some_and(|e| (r.name as usize) < e.names.len())
         });
         if !names_fit || !body.addresses.fits(&watchlist) {
-            return Err(bad(format!("the indexes do not fit the watchlist; {rebuild}")));
+            return Err(bad(format!(
+                "the indexes do not fit the watchlist; {rebuild}"
+            )));
         }
         Ok(Prebuilt {
             watchlist,
@@ -274,7 +284,14 @@ impl From<&Entity> for StoredEntity {
             names: e
                 .names
                 .iter()
-                .map(|n| (n.text.clone(), n.name_type, n.lang.clone(), n.source.clone()))
+                .map(|n| {
+                    (
+                        n.text.clone(),
+                        n.name_type,
+                        n.lang.clone(),
+                        n.source.clone(),
+                    )
+                })
                 .collect(),
             countries: e.countries.clone(),
             addresses: e

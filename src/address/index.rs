@@ -155,7 +155,11 @@ impl AddressIndex {
                     .get(e.entity)
                     .is_some_and(|ent| e.address < ent.addresses.len())
             })
-            && self.buckets.values().flatten().all(|&i| i < self.entries.len())
+            && self
+                .buckets
+                .values()
+                .flatten()
+                .all(|&i| i < self.entries.len())
             && self.by_address.values().all(|&i| i < self.entries.len())
     }
 

@@ -58,18 +58,16 @@ impl Serialize for LegalForm {
 impl<'de> Deserialize<'de> for LegalForm {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let canonical = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        LegalForm::by_canonical(&canonical).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown legal form `{canonical}`"))
-        })
+        LegalForm::by_canonical(&canonical)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown legal form `{canonical}`")))
     }
 }
 
 impl LegalForm {
     /// The table entry with this canonical form (canonical forms are unique in the table).
     pub fn by_canonical(canonical: &str) -> Option<LegalForm> {
-        static BY_CANONICAL: LazyLock<HashMap<&'static str, LegalForm>> = LazyLock::new(|| {
-            TERMS.legal.values().map(|f| (f.canonical, *f)).collect()
-        });
+        static BY_CANONICAL: LazyLock<HashMap<&'static str, LegalForm>> =
+            LazyLock::new(|| TERMS.legal.values().map(|f| (f.canonical, *f)).collect());
         BY_CANONICAL.get(canonical).copied()
     }
 }
