@@ -110,15 +110,21 @@ fn a_damaged_foreign_or_missing_index_fails_closed() {
     assert_eq!(code(&o), 64, "{}", stderr(&o));
 }
 
+/// A native list of one listed entity; `extra` goes into its `[list]` table.
+fn one_entity_list(name: &str, extra: &str) -> String {
+    format!(
+        "[list]\nname = \"{name}\"\n{extra}\n[[entity]]\nid = \"zz\"\nkind = \"organization\"\n\
+         names = [{{ text = \"Zzyzx Holdings\", type = \"primary\" }}]\nstatus = {{ listed = true }}\n"
+    )
+}
+
 #[test]
 fn a_stale_list_inside_an_index_exits_69() {
     let wd = WorkDir::new();
     let shipment = fixture("clean-shipment.json");
     let dated = wd.write(
         "old.toml",
-        "[list]\nname = \"old\"\npublished = \"2001-01-01\"\n\n[[entity]]\nid = \"zz\"\n\
-         kind = \"organization\"\nnames = [{ text = \"Zzyzx Holdings\", type = \"primary\" }]\n\
-         status = { listed = true }\n",
+        one_entity_list("old", "published = \"2001-01-01\"\n"),
     );
     let index = build(&wd, &["seed", dated.to_str().unwrap()], "old.idx");
     let o = wd.run(&["check", &shipment, "--index", &index]);
@@ -130,17 +136,10 @@ fn a_stale_list_inside_an_index_exits_69() {
     );
 
     // Undated: the source file's modification time as recorded at build, not the index's.
-    let undated = wd.write(
-        "undated.toml",
-        "[list]\nname = \"undated\"\n\n[[entity]]\nid = \"zz\"\nkind = \"organization\"\n\
-         names = [{ text = \"Zzyzx Holdings\", type = \"primary\" }]\nstatus = { listed = true }\n",
-    );
-    std::fs::File::options()
-        .write(true)
-        .open(&undated)
-        .unwrap()
-        .set_modified(SystemTime::now() - Duration::from_secs(30 * 86_400))
-        .unwrap();
+    let undated = wd.write("undated.toml", one_entity_list("undated", ""));
+    let month_ago = SystemTime::now() - Duration::from_secs(30 * 86_400);
+    let file = std::fs::File::options().write(true).open(&undated).unwrap();
+    file.set_modified(month_ago).unwrap();
     let index = build(&wd, &[undated.to_str().unwrap()], "undated.idx");
     std::fs::remove_file(&undated).unwrap();
     let o = wd.run(&["check", &shipment, "--index", &index]);
