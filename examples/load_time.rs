@@ -1,5 +1,6 @@
 //! Times loading watchlists and building the screener's indexes, phase by phase.
-//! Run: `cargo run --release --example load_time -- ../shared/data/ofac-sdn-2019 [more lists]`.
+//! Run: `cargo run --release --example load_time -- ../shared/data/ofac-sdn-2019 [more lists]`,
+//! or `-- --index FILE` to time reading a prebuilt index file instead.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -12,6 +13,30 @@ use redflag::screen::{Party, Screener};
 
 fn main() {
     let paths: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
+    if paths.first().is_some_and(|p| p.as_os_str() == "--index") {
+        let Some(file) = paths.get(1) else {
+            println!("usage: load_time --index FILE");
+            return;
+        };
+        for round in 0..5 {
+            let t = Instant::now();
+            let bytes = std::fs::read(file).expect("read");
+            let read = t.elapsed();
+            let t = Instant::now();
+            let p = redflag::prebuilt::Prebuilt::decode(&bytes, "index").expect("decode");
+            let decode = t.elapsed();
+            let t = Instant::now();
+            let s = Screener::from_prebuilt(p, Policy::default());
+            let affiliates = t.elapsed();
+            let t = Instant::now();
+            std::mem::drop(s);
+            println!(
+                "round {round}: read {read:.1?}, decode {decode:.1?}, affiliates {affiliates:.1?}, drop {:.1?}",
+                t.elapsed()
+            );
+        }
+        return;
+    }
     if paths.iter().any(|p| !p.exists()) {
         println!("skipping: a list path does not exist");
         return;

@@ -72,6 +72,9 @@ pub fn list_time(info: &ListInfo) -> Result<Option<(SystemTime, String)>> {
             format!("published {}", info.published.as_deref().unwrap_or("")),
         )));
     }
+    if let Some(t) = info.modified {
+        return Ok(Some((t, "file modified".into())));
+    }
     let path = Path::new(&info.path);
     let unavailable =
         |e: std::io::Error| Error::WatchlistUnavailable(format!("{}: {e}", path.display()));

@@ -16,6 +16,7 @@ pub mod input;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod prebuilt;
 pub mod rules;
 pub mod score;
 pub mod screen;

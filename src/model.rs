@@ -263,6 +263,11 @@ pub struct ListInfo {
     pub entity_count: usize,
     /// True for the seed list compiled into the binary (exempt from staleness checks).
     pub builtin: bool,
+    /// The source file's modification time as recorded when a prebuilt index was built from it:
+    /// the age of a list without a publication date is measured from this, not from the file on
+    /// disk (which may be gone, or newer than what the index holds). None when loaded directly.
+    #[serde(skip)]
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// Entities from one or more lists, merged. Entity ids are unique within a list, not across.

@@ -122,13 +122,26 @@ impl Screener {
     pub fn new(watchlist: Watchlist, policy: Policy) -> Screener {
         let index = NameIndex::build(&watchlist);
         let addresses = AddressIndex::new(&watchlist);
-        let affiliates = Affiliates::build(&watchlist);
+        Screener::from_prebuilt(
+            crate::prebuilt::Prebuilt {
+                watchlist,
+                index,
+                addresses,
+            },
+            policy,
+        )
+    }
+
+    /// A screener over indexes already built (or read from an index file, `prebuilt`): only
+    /// the affiliates are worked out here (a few milliseconds).
+    pub fn from_prebuilt(p: crate::prebuilt::Prebuilt, policy: Policy) -> Screener {
+        let affiliates = Affiliates::build(&p.watchlist);
         Screener {
             results: Default::default(),
             affiliates,
-            watchlist: Arc::new(watchlist),
-            index,
-            addresses,
+            watchlist: Arc::new(p.watchlist),
+            index: p.index,
+            addresses: p.addresses,
             policy,
             scorer: Scorer::new(Weights::default()),
         }

@@ -12,6 +12,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::compare::{compare, skeleton, AddressLevel, AddressMatch};
 use super::{parse, ParsedAddress};
 use crate::model::Watchlist;
@@ -33,12 +35,16 @@ pub struct AddressHit {
     pub mass_registration: bool,
 }
 
+#[derive(Serialize, Deserialize)]
 struct Entry {
     entity: usize,
     address: usize,
     parsed: ParsedAddress,
 }
 
+/// Serializable as a whole (a prebuilt index stores it): every field is plain data, and what is
+/// expensive to rebuild is the building-level grouping behind `occupancy`.
+#[derive(Serialize, Deserialize)]
 pub struct AddressIndex {
     entries: Vec<Entry>,
     buckets: HashMap<String, Vec<usize>>,
@@ -137,6 +143,24 @@ impl AddressIndex {
             by_address,
             threshold: threshold.max(2),
         }
+    }
+
+    /// True when every entry points at an address of `watchlist` and the tables agree in
+    /// length (a prebuilt index is checked against its watchlist on load).
+    pub(crate) fn fits(&self, watchlist: &Watchlist) -> bool {
+        self.occupancy.len() == self.entries.len()
+            && self.entries.iter().all(|e| {
+                watchlist
+                    .entities
+                    .get(e.entity)
+                    .is_some_and(|ent| e.address < ent.addresses.len())
+            })
+            && self
+                .buckets
+                .values()
+                .flatten()
+                .all(|&i| i < self.entries.len())
+            && self.by_address.values().all(|&i| i < self.entries.len())
     }
 
     /// Number of indexed addresses (those with a street and house, or a P.O. box).

@@ -16,21 +16,39 @@ mod index;
 mod parse;
 mod terms;
 
+use serde::{Deserialize, Serialize};
+
 pub use compare::{compare, AddressLevel, AddressMatch};
 pub use index::{clusters, AddressHit, AddressIndex, DEFAULT_MASS_REGISTRATION};
 pub use parse::{parse, parse_text};
 
 /// One part of a unit: a kind (`fl` floor, `pom` premises, `kom` room, `of` office, `ste` suite,
 /// `unit`, `apt`, `shop`) and its value as written, folded (`3`, `viii`, `211-13`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Stored (in a prebuilt index) as (kind, value); the kind is mapped back to the compiled-in
+/// term on load, so it stays a pointer into the binary and nothing is leaked. (Deserialize is
+/// written out: serde's derive would demand `'de: 'static` for the `&'static str`.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct UnitPart {
     pub kind: &'static str,
     pub value: String,
 }
 
+impl<'de> Deserialize<'de> for UnitPart {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (kind, value) = <(String, String)>::deserialize(d)?;
+        match terms::canonical(&kind) {
+            Some(kind) => Ok(UnitPart { kind, value }),
+            None => Err(serde::de::Error::custom(format!(
+                "unknown address unit `{kind}`"
+            ))),
+        }
+    }
+}
+
 /// An address split into comparable parts. Every key is folded lowercase ASCII, so Latin and
 /// Cyrillic spellings of one place give the same keys. Parts the address does not state are None.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ParsedAddress {
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,

@@ -204,6 +204,19 @@ pub(crate) fn tokenize(folded: &str) -> Vec<Vec<&str>> {
     segs
 }
 
+/// The compiled-in canonical term spelled `s` (a unit kind read back from a prebuilt index).
+pub(crate) fn canonical(s: &str) -> Option<&'static str> {
+    static CANONICALS: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+        VOCAB
+            .phrases
+            .values()
+            .flatten()
+            .map(|(_, t)| t.canonical)
+            .collect()
+    });
+    CANONICALS.get(s).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

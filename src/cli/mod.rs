@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use redflag::error::exit;
 use redflag::model::Watchlist;
 use redflag::policy::Policy;
+use redflag::prebuilt::Prebuilt;
 use redflag::screen::Screener;
 use redflag::watchlist::{self, Format};
 
@@ -53,6 +54,10 @@ pub struct ListArgs {
     /// Force the watchlist format instead of detecting it: native, ofac, csl, un, ftm, os-simple, eu, uk.
     #[arg(long, value_name = "FORMAT")]
     pub watchlist_format: Option<String>,
+    /// A prebuilt index file (`redflag watchlist build`) instead of --watchlist: the lists and
+    /// their indexes as built, loaded in a fraction of the time.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["watchlists", "watchlist_format"])]
+    pub index: Option<PathBuf>,
     /// Policy file (TOML) with thresholds and rules.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -88,8 +93,13 @@ impl ListArgs {
         })
     }
 
+    /// The screener these arguments describe: from the index file, else from the lists.
     pub fn screener(&self) -> Result<Screener> {
-        Ok(Screener::new(self.load_watchlist()?, self.load_policy()?))
+        let policy = self.load_policy()?;
+        Ok(match &self.index {
+            Some(path) => Screener::from_prebuilt(Prebuilt::read(path)?, policy),
+            None => Screener::new(self.load_watchlist()?, policy),
+        })
     }
 }
 

@@ -2,12 +2,16 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 
 use redflag::error::{exit, Error};
+use redflag::prebuilt::Prebuilt;
 use redflag::watchlist::{self, native, stats, Format};
+
+use super::ListArgs;
 
 #[derive(Args, Debug)]
 pub struct WatchlistArgs {
@@ -51,6 +55,17 @@ pub enum WatchlistCommand {
         /// The `[list] name` of the converted list.
         #[arg(long, default_value = "converted")]
         name: String,
+    },
+    /// Build a prebuilt index file of lists (merged) for `--index FILE`. `seed` names the
+    /// built-in list. Rebuild after upgrading redflag or when a list changes.
+    Build {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_name = "FORMAT")]
+        watchlist_format: Option<String>,
+        /// Output file.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
     },
 }
 
@@ -134,6 +149,32 @@ pub fn run(args: WatchlistArgs) -> Result<i32> {
                 "redflag: wrote {} entities to {}",
                 wl.entities.len(),
                 output.display()
+            );
+            Ok(exit::CLEAR)
+        }
+        WatchlistCommand::Build {
+            paths,
+            watchlist_format,
+            output,
+        } => {
+            let started = Instant::now();
+            let lists = ListArgs {
+                watchlists: paths,
+                watchlist_format,
+                ..ListArgs::default()
+            };
+            let built = Prebuilt::build(lists.load_watchlist()?)?;
+            let bytes = built.write(&output)?;
+            eprintln!(
+                "redflag: wrote {} ({} bytes) in {:.0?}: {} entities, {} names, vocabulary {}, {} addresses; {}",
+                output.display(),
+                bytes,
+                started.elapsed(),
+                built.watchlist.entities.len(),
+                built.index.records.len(),
+                built.index.vocabulary_len(),
+                built.addresses.len(),
+                built.watchlist.summary()
             );
             Ok(exit::CLEAR)
         }

@@ -12,12 +12,13 @@
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 use super::translit::fold_into;
 use crate::model::EntityKind;
 use crate::tables;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TokenClass {
     /// A distinctive word: full evidence.
     Word,
@@ -33,7 +34,7 @@ pub enum TokenClass {
     Patronymic,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Token {
     pub text: String,
     pub class: TokenClass,
@@ -46,7 +47,32 @@ pub struct LegalForm {
     pub family: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Stored (in a prebuilt index) as its canonical form, and mapped back to the compiled-in table
+/// entry on load: the `&'static str`s stay pointers into the binary, nothing is leaked.
+impl Serialize for LegalForm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.canonical)
+    }
+}
+
+impl<'de> Deserialize<'de> for LegalForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let canonical = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        LegalForm::by_canonical(&canonical)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown legal form `{canonical}`")))
+    }
+}
+
+impl LegalForm {
+    /// The table entry with this canonical form (canonical forms are unique in the table).
+    pub fn by_canonical(canonical: &str) -> Option<LegalForm> {
+        static BY_CANONICAL: LazyLock<HashMap<&'static str, LegalForm>> =
+            LazyLock::new(|| TERMS.legal.values().map(|f| (f.canonical, *f)).collect());
+        BY_CANONICAL.get(canonical).copied()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NormName {
     /// The tokens that name the entity, in order.
     pub tokens: Vec<Token>,

@@ -253,6 +253,7 @@ pub fn list_info(
         content_hash,
         entity_count,
         builtin: false,
+        modified: None,
     }
 }
 

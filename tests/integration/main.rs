@@ -7,6 +7,7 @@ mod check;
 mod compare;
 mod http;
 mod index;
+mod prebuilt;
 mod screen;
 mod serve;
 mod streams;
