@@ -32,11 +32,12 @@ pub struct NameIndex {
     pub records: Vec<NameRecord>,
     vocab: HashMap<Box<str>, u32>,
     vocab_text: Vec<Box<str>>,
-    /// Vocabulary id -> records containing it.
-    postings: Postings,
-    /// Trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids.
+    /// Vocabulary id -> records containing it, with the mask of their tokens it stands for.
+    postings: Postings<u64>,
+    /// Trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids, ordered by
+    /// [`gram_order`].
     grams: HashMap<[u8; 3], u32>,
-    gram_postings: Postings,
+    gram_postings: Postings<u16>,
     /// Number of trigrams of each vocabulary entry's key.
     gram_count: Vec<u16>,
     /// Embeddable listed names (tokens joined by spaces) -> their records: a run of a party's
@@ -55,9 +56,9 @@ pub struct NameIndex {
 pub(crate) struct StoredNameIndexRef<'a> {
     records: &'a [NameRecord],
     vocab_text: &'a [Box<str>],
-    postings: &'a Postings,
+    postings: &'a Postings<u64>,
     grams: &'a HashMap<[u8; 3], u32>,
-    gram_postings: &'a Postings,
+    gram_postings: &'a Postings<u16>,
     gram_count: &'a [u16],
 }
 
@@ -65,10 +66,16 @@ pub(crate) struct StoredNameIndexRef<'a> {
 pub(crate) struct StoredNameIndex {
     records: Vec<NameRecord>,
     vocab_text: Vec<Box<str>>,
-    postings: Postings,
+    postings: Postings<u64>,
     grams: HashMap<[u8; 3], u32>,
-    gram_postings: Postings,
+    gram_postings: Postings<u16>,
     gram_count: Vec<u16>,
+}
+
+/// The order of a vocabulary entry in gram postings: single listed tokens first, then joins and
+/// acronyms; each by length (so a lookup reads only the kinds and lengths the scorer compares).
+fn gram_order(join: bool, len: usize) -> u16 {
+    (u16::from(join) << 15) | len.min(0x7fff) as u16
 }
 
 /// (token, floor bits) -> vocabulary ids.
@@ -81,14 +88,15 @@ const LOOKUP_CACHE_ENTRIES: usize = 200_000;
 /// a mask (which tokens of a record a vocabulary entry stands for). Built once from triples; far
 /// fewer allocations than a `Vec` per key.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Postings {
+struct Postings<P> {
     offsets: Vec<u32>,
     ids: Vec<u32>,
-    masks: Vec<u64>,
+    /// One per id: a token mask (record postings) or a sort key (gram postings).
+    payloads: Vec<P>,
 }
 
-impl Postings {
-    fn from_triples(keys: usize, mut triples: Vec<(u32, u32, u64)>) -> Postings {
+impl Postings<u64> {
+    fn from_triples(keys: usize, mut triples: Vec<(u32, u32, u64)>) -> Postings<u64> {
         triples.sort_unstable_by_key(|&(k, id, _)| (k, id));
         // One entry per (key, id), masks merged.
         let mut merged: Vec<(u32, u32, u64)> = Vec::with_capacity(triples.len());
@@ -100,9 +108,11 @@ impl Postings {
         }
         Postings::from_sorted(keys, &merged)
     }
+}
 
+impl<P: Copy + Ord> Postings<P> {
     /// Flattens triples already sorted by key.
-    fn from_sorted(keys: usize, sorted: &[(u32, u32, u64)]) -> Postings {
+    fn from_sorted(keys: usize, sorted: &[(u32, u32, P)]) -> Postings<P> {
         let mut offsets = vec![0u32; keys + 1];
         for &(k, _, _) in sorted {
             offsets[k as usize + 1] += 1;
@@ -113,22 +123,22 @@ impl Postings {
         Postings {
             offsets,
             ids: sorted.iter().map(|t| t.1).collect(),
-            masks: sorted.iter().map(|t| t.2).collect(),
+            payloads: sorted.iter().map(|t| t.2).collect(),
         }
     }
 
     /// As `from_triples` for payloads that are sort keys (not masks): ids of a key are ordered by
     /// payload, then id.
-    fn from_triples_by_payload(keys: usize, mut triples: Vec<(u32, u32, u64)>) -> Postings {
+    fn from_triples_by_payload(keys: usize, mut triples: Vec<(u32, u32, P)>) -> Postings<P> {
         triples.sort_unstable_by_key(|&(k, id, p)| (k, p, id));
         triples.dedup();
         Postings::from_sorted(keys, &triples)
     }
 
     /// The ids of `key` whose payload lies in `lo..=hi` (for postings built by payload).
-    fn get_in(&self, key: u32, lo: u64, hi: u64) -> &[u32] {
+    fn get_in(&self, key: u32, lo: P, hi: P) -> &[u32] {
         let r = self.range(key);
-        let payloads = &self.masks[r.clone()];
+        let payloads = &self.payloads[r.clone()];
         let a = payloads.partition_point(|&p| p < lo);
         let b = payloads.partition_point(|&p| p <= hi);
         &self.ids[r.start + a..r.start + b]
@@ -266,7 +276,7 @@ impl NameIndex {
         }
         index.postings = Postings::from_triples(index.vocab_text.len(), record_pairs);
         let mut grams = Vec::new();
-        let mut gram_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(index.vocab_text.len() * 8);
+        let mut gram_pairs: Vec<(u32, u32, u16)> = Vec::with_capacity(index.vocab_text.len() * 8);
         for (id, text) in index.vocab_text.iter().enumerate() {
             trigrams(&folded_key(text), &mut grams);
             index.gram_count.push(grams.len() as u16);
@@ -274,8 +284,7 @@ impl NameIndex {
                 let next = index.grams.len() as u32;
                 let gid = *index.grams.entry(*g).or_insert(next);
                 // Ordered by kind (single tokens first), then length: see `lookup`.
-                let kind = u64::from(!is_token[id]) << 32;
-                gram_pairs.push((gid, id as u32, kind | text.len() as u64));
+                gram_pairs.push((gid, id as u32, gram_order(!is_token[id], text.len())));
             }
         }
         // Gram postings in order of entry length, so a lookup counts only compatible lengths.
@@ -320,13 +329,13 @@ impl NameIndex {
     /// its checksum should always fit; this keeps a bad one from panicking later).
     pub(crate) fn from_stored(s: StoredNameIndex) -> Result<NameIndex, String> {
         let vocab_len = s.vocab_text.len();
-        let fits = |p: &Postings, keys: usize, bound: usize| {
+        fn fits<P>(p: &Postings<P>, keys: usize, bound: usize) -> bool {
             p.offsets.len() == keys + 1
-                && p.ids.len() == p.masks.len()
+                && p.ids.len() == p.payloads.len()
                 && p.offsets.last().is_some_and(|&n| n as usize == p.ids.len())
                 && p.offsets.windows(2).all(|w| w[0] <= w[1])
                 && p.ids.iter().all(|&id| (id as usize) < bound)
-        };
+        }
         if !fits(&s.postings, vocab_len, s.records.len())
             || !fits(&s.gram_postings, s.grams.len(), vocab_len)
             || s.gram_count.len() != vocab_len
@@ -416,16 +425,18 @@ impl NameIndex {
         scratch.touched.clear();
         // The scorer does not compare tokens whose lengths differ beyond this ratio.
         let len = token.len() as f32;
-        let lo = (len * MIN_LENGTH_RATIO).ceil() as u64;
-        let hi = (len / MIN_LENGTH_RATIO).floor() as u64;
-        let runs = 1u64 << 32;
+        let lo = (len * MIN_LENGTH_RATIO).ceil() as usize;
+        let hi = (len / MIN_LENGTH_RATIO).floor() as usize;
         for g in &scratch.grams {
             if let Some(&gid) = self.grams.get(g) {
-                let singles = self.gram_postings.get_in(gid, lo, hi);
+                let singles =
+                    self.gram_postings
+                        .get_in(gid, gram_order(false, lo), gram_order(false, hi));
                 let joins = if tokens_only {
                     &[][..]
                 } else {
-                    self.gram_postings.get_in(gid, runs | lo, runs | hi)
+                    self.gram_postings
+                        .get_in(gid, gram_order(true, lo), gram_order(true, hi))
                 };
                 for &id in singles.iter().chain(joins) {
                     let c = &mut counts[id as usize];
@@ -471,7 +482,7 @@ impl NameIndex {
                 let range = self.postings.range(*id);
                 for (r, m) in self.postings.ids[range.clone()]
                     .iter()
-                    .zip(&self.postings.masks[range])
+                    .zip(&self.postings.payloads[range])
                 {
                     let f = found.entry(*r).or_default();
                     f.reached_by |= e.mask;
