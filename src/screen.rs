@@ -173,24 +173,19 @@ impl Screener {
         if party.name.trim().is_empty() {
             return PartyResult::error(format!("{}: no name to screen", party.role));
         }
-        let query = normalize(&party.name, EntityKind::Unknown);
-        if query.is_empty() {
-            return PartyResult::error(format!(
-                "{}: the name `{}` has no letters or digits to screen",
-                party.role, party.name
-            ));
-        }
         let country = party
             .country
             .as_deref()
             .or(party.address.as_ref().and_then(|a| a.country.as_deref()))
             .and_then(crate::geo::country_code);
         let mut hits = Vec::new();
+        let mut screened = false;
         for variant in name_variants(&party.name) {
             let norm = normalize(&variant, EntityKind::Unknown);
             if norm.is_empty() {
                 continue;
             }
+            screened = true;
             for h in self.name_hits(&variant, &norm, party.kind, country) {
                 match hits
                     .iter_mut()
@@ -201,6 +196,12 @@ impl Screener {
                     None => hits.push(h),
                 }
             }
+        }
+        if !screened {
+            return PartyResult::error(format!(
+                "{}: the name `{}` has no letters or digits to screen",
+                party.role, party.name
+            ));
         }
         let ownership = self.ownership_hits(&hits);
         hits.extend(ownership);
@@ -399,5 +400,48 @@ impl Screener {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(name: &str) -> PartyResult {
+        let s = Screener::new(crate::watchlist::seed(), Policy::default());
+        s.screen(&Party {
+            role: "consignee".into(),
+            name: name.into(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn a_name_without_letters_is_an_error_never_clear() {
+        for name in ["", "   ", "«» — ...", "(-)"] {
+            let r = screen(name);
+            assert_eq!(r.decision, Decision::Error, "{name:?}");
+            assert!(r.error.is_some());
+        }
+    }
+
+    #[test]
+    fn a_parenthesised_acronym_is_read_on_its_own() {
+        let r = screen("Foreign Intelligence Service (SVR)");
+        assert_eq!(r.decision, Decision::Review);
+        assert_eq!(r.hits[0].entity_id, "svr");
+    }
+
+    #[test]
+    fn the_same_party_twice_gives_the_same_answer() {
+        let s = Screener::new(crate::watchlist::seed(), Policy::default());
+        let p = Party {
+            role: "consignee".into(),
+            name: "ООО «Робин Трейд»".into(),
+            ..Default::default()
+        };
+        let first = s.screen(&p);
+        assert_eq!(first.decision, Decision::Block);
+        assert_eq!(s.screen(&p), first, "the cached answer is the computed one");
     }
 }
