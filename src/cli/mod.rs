@@ -63,14 +63,19 @@ pub struct ListArgs {
     pub policy: Option<PathBuf>,
 }
 
+/// The format `--watchlist-format` names, if given; an unknown name is a usage error.
+pub fn forced_format(name: &Option<String>) -> Result<Option<Format>> {
+    match name {
+        Some(f) => Ok(Some(Format::parse(f).ok_or_else(|| {
+            redflag::Error::Usage(format!("unknown --watchlist-format `{f}`"))
+        })?)),
+        None => Ok(None),
+    }
+}
+
 impl ListArgs {
     pub fn load_watchlist(&self) -> Result<Watchlist> {
-        let forced = match &self.watchlist_format {
-            Some(f) => Some(Format::parse(f).ok_or_else(|| {
-                redflag::Error::Usage(format!("unknown --watchlist-format `{f}`"))
-            })?),
-            None => None,
-        };
+        let forced = forced_format(&self.watchlist_format)?;
         if self.watchlists.is_empty() {
             return Ok(watchlist::seed());
         }

@@ -11,7 +11,7 @@ use redflag::error::{exit, Error};
 use redflag::prebuilt::Prebuilt;
 use redflag::watchlist::{self, native, stats, Format};
 
-use super::ListArgs;
+use super::{forced_format, ListArgs};
 
 #[derive(Args, Debug)]
 pub struct WatchlistArgs {
@@ -25,30 +25,41 @@ pub enum OutFormat {
     Json,
 }
 
+/// The lists a `watchlist` subcommand reads.
+#[derive(Args, Debug)]
+pub struct ListPaths {
+    /// Watchlist files or OFAC directories (`seed` names the built-in list where lists are merged).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Force the format instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    watchlist_format: Option<String>,
+}
+
+impl ListPaths {
+    fn forced(&self) -> Result<Option<Format>> {
+        forced_format(&self.watchlist_format)
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum WatchlistCommand {
     /// Entities by list and kind, names, aliases, addresses, identifiers, relations.
     Stats {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, value_name = "FORMAT")]
-        watchlist_format: Option<String>,
+        #[command(flatten)]
+        lists: ListPaths,
         #[arg(long, value_enum, default_value = "text")]
         format: OutFormat,
     },
     /// Problems of each list with file and line; exits 65 when a list cannot be loaded.
     Validate {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, value_name = "FORMAT")]
-        watchlist_format: Option<String>,
+        #[command(flatten)]
+        lists: ListPaths,
     },
     /// Convert lists (merged) to the native TOML format.
     Convert {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, value_name = "FORMAT")]
-        watchlist_format: Option<String>,
+        #[command(flatten)]
+        lists: ListPaths,
         /// Output file.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
@@ -59,34 +70,19 @@ pub enum WatchlistCommand {
     /// Build a prebuilt index file of lists (merged) for `--index FILE`. `seed` names the
     /// built-in list. Rebuild after upgrading redflag or when a list changes.
     Build {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, value_name = "FORMAT")]
-        watchlist_format: Option<String>,
+        #[command(flatten)]
+        lists: ListPaths,
         /// Output file.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
 }
 
-fn forced(f: &Option<String>) -> Result<Option<Format>> {
-    match f {
-        Some(f) => Ok(Some(Format::parse(f).ok_or_else(|| {
-            Error::Usage(format!("unknown --watchlist-format `{f}`"))
-        })?)),
-        None => Ok(None),
-    }
-}
-
 pub fn run(args: WatchlistArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     match args.command {
-        WatchlistCommand::Stats {
-            paths,
-            watchlist_format,
-            format,
-        } => {
-            let wl = watchlist::load_all(&paths, forced(&watchlist_format)?)?;
+        WatchlistCommand::Stats { lists, format } => {
+            let wl = watchlist::load_all(&lists.paths, lists.forced()?)?;
             let s = stats::stats(&wl);
             match format {
                 OutFormat::Json => {
@@ -117,13 +113,10 @@ pub fn run(args: WatchlistArgs) -> Result<i32> {
             }
             Ok(exit::CLEAR)
         }
-        WatchlistCommand::Validate {
-            paths,
-            watchlist_format,
-        } => {
-            let forced = forced(&watchlist_format)?;
+        WatchlistCommand::Validate { lists } => {
+            let forced = lists.forced()?;
             let mut fatal = false;
-            for p in &paths {
+            for p in &lists.paths {
                 let problems = stats::validate(p, forced)?;
                 if problems.is_empty() {
                     writeln!(out, "{}: ok", p.display())?;
@@ -137,12 +130,11 @@ pub fn run(args: WatchlistArgs) -> Result<i32> {
             Ok(if fatal { exit::DATAERR } else { exit::CLEAR })
         }
         WatchlistCommand::Convert {
-            paths,
-            watchlist_format,
+            lists,
             output,
             name,
         } => {
-            let wl = watchlist::load_all(&paths, forced(&watchlist_format)?)?;
+            let wl = watchlist::load_all(&lists.paths, lists.forced()?)?;
             let text = native::to_toml(&wl, &name)?;
             std::fs::write(&output, text).map_err(|e| Error::io(&output, e))?;
             eprintln!(
@@ -152,15 +144,11 @@ pub fn run(args: WatchlistArgs) -> Result<i32> {
             );
             Ok(exit::CLEAR)
         }
-        WatchlistCommand::Build {
-            paths,
-            watchlist_format,
-            output,
-        } => {
+        WatchlistCommand::Build { lists, output } => {
             let started = Instant::now();
             let lists = ListArgs {
-                watchlists: paths,
-                watchlist_format,
+                watchlists: lists.paths,
+                watchlist_format: lists.watchlist_format,
                 ..ListArgs::default()
             };
             let built = Prebuilt::build(lists.load_watchlist()?)?;
