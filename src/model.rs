@@ -243,6 +243,15 @@ impl Entity {
             .map(|n| n.text.as_str())
             .unwrap_or("")
     }
+
+    /// SHA-256 (hex) of everything the list says about the entity: names, countries, addresses,
+    /// identifiers, relations, status and remarks. Any change to the record changes it; that is
+    /// what `watchlist diff` reports as changed and what makes a stored decision stop applying.
+    pub fn fingerprint(&self) -> String {
+        // serde_json writes struct fields in declaration order: the encoding is canonical.
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        crate::watchlist::sha256_hex([bytes.as_slice()])
+    }
 }
 
 /// Where a loaded list came from and which version of it was loaded.

@@ -62,6 +62,10 @@ pub struct Hit {
     /// Index of the entity in the watchlist (not serialized; for affiliates and decisions).
     #[serde(skip)]
     pub entity_index: usize,
+    /// The analyst decision applied to this hit, when screening with a store. A false positive
+    /// leaves the hit in the output with decision `clear`; a true match makes it block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<crate::decision::AppliedDecision>,
 }
 
 /// The result of screening one party.
@@ -312,6 +316,7 @@ impl Screener {
                     Decision::Review
                 },
                 entity_index: h.entity,
+                applied: None,
             };
             match out.iter_mut().find(|x| x.entity_index == h.entity) {
                 Some(x) if x.score >= hit.score => {}
@@ -397,6 +402,7 @@ impl Screener {
                     listed: entity.status.listed,
                     decision,
                     entity_index: ei as usize,
+                    applied: None,
                 }
             })
             .collect()
