@@ -559,23 +559,38 @@ fn span_mask(start: usize, end: usize) -> u64 {
     (start..end.min(64)).fold(0, |m, i| m | (1u64 << i))
 }
 
-fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
-    // A match on generic words, particles or initials alone is capped below any alert when a
-    // distinctive word is left over, so with a distinctive word in the query those tokens need
-    // not find candidates on their own (runs that contain them still do).
+/// The query's tokens (bit i: token i) that are not looked up on their own. A match on generic
+/// words, particles or initials alone is capped below any alert when a distinctive word is left
+/// over, so with a distinctive word in the query those tokens need not find candidates on their
+/// own (runs that contain them still do). Their similarity to a candidate is therefore unknown
+/// to the index, and a bound on a candidate's score must assume they align.
+pub fn unsearched_tokens(n: &NormName) -> u64 {
     let distinctive = n.tokens.iter().any(|t| {
         matches!(
             t.class,
             TokenClass::Word | TokenClass::Number | TokenClass::Patronymic
         )
     });
-    for (i, t) in n.tokens.iter().enumerate() {
-        if distinctive
-            && matches!(
+    if !distinctive {
+        return 0;
+    }
+    n.tokens
+        .iter()
+        .take(64)
+        .enumerate()
+        .filter(|(_, t)| {
+            matches!(
                 t.class,
                 TokenClass::Generic | TokenClass::Particle | TokenClass::Initial
             )
-        {
+        })
+        .fold(0, |mask, (i, _)| mask | (1 << i))
+}
+
+fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
+    let unsearched = unsearched_tokens(n);
+    for (i, t) in n.tokens.iter().enumerate() {
+        if i < 64 && unsearched & (1 << i) != 0 {
             continue;
         }
         out.push(QueryEntry {
