@@ -7,6 +7,7 @@
 pub mod address;
 pub mod affiliates;
 pub mod batch;
+pub mod bound;
 pub mod decision;
 pub mod encoding;
 pub mod error;

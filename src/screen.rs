@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::address::{self, AddressIndex, AddressLevel};
 use crate::affiliates::Affiliates;
-use crate::index::{CandidateFlags, NameIndex};
+use crate::index::NameIndex;
 use crate::model::{Address, EntityKind, Watchlist};
 use crate::policy::{Decision, Policy};
 use crate::score::distance::TOKEN_FLOOR;
@@ -339,52 +339,6 @@ impl Screener {
         out
     }
 
-    /// An upper bound on the score of `candidate` from what the index saw: query tokens that
-    /// reached no token of it, and tokens of it that no query token reached, cannot align. Query
-    /// tokens the index did not look up (`unsearched`) may align with anything: each may take up
-    /// to three candidate tokens (a joined run), so the heaviest unreached ones are assumed taken.
-    fn bound(
-        &self,
-        query: &NormName,
-        unsearched: u64,
-        q: &NormName,
-        candidate: &NormName,
-        flags: CandidateFlags,
-        kind: EntityKind,
-    ) -> f32 {
-        let reached = |text: &str| {
-            let mut known = false;
-            for (i, t) in query.tokens.iter().enumerate() {
-                if t.text == text {
-                    known = true;
-                    if i >= 64 || (flags.reached_by | unsearched) & (1 << i) != 0 {
-                        return true;
-                    }
-                }
-            }
-            // A token of the per-kind normalization the index did not see: assume it aligns.
-            !known
-        };
-        let mut c_reached = flags.record_reached;
-        let free = 3 * unsearched.count_ones() as usize;
-        if free > 0 {
-            let mut open: Vec<(f32, usize)> = candidate
-                .tokens
-                .iter()
-                .enumerate()
-                .take(64)
-                .filter(|(j, _)| c_reached & (1 << j) == 0)
-                .map(|(j, t)| (self.scorer.token_weight(t), j))
-                .collect();
-            open.sort_by(|a, b| b.0.total_cmp(&a.0));
-            for (_, j) in open.into_iter().take(free) {
-                c_reached |= 1 << j;
-            }
-        }
-        self.scorer
-            .upper_bound(q, &reached, candidate, c_reached, kind)
-    }
-
     fn name_hits(
         &self,
         raw: &str,
@@ -396,7 +350,7 @@ impl Screener {
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
         let mut per_kind: HashMap<EntityKind, NormName> = HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
-        let unsearched = crate::index::unsearched_tokens(query);
+        let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
         for (rid, flags) in self.index.candidates(query, TOKEN_FLOOR) {
             let rec = &self.index.records[rid as usize];
             let kind = if party_kind == EntityKind::Unknown {
@@ -409,7 +363,7 @@ impl Screener {
             // threshold is not aligned at all (most candidates share only a common word).
             if self.prune
                 && !flags.embedded
-                && self.bound(query, unsearched, q, &rec.norm, flags, kind) < t.report
+                && evidence.bound(&self.scorer, q, &rec.norm, &flags, kind) < t.report
             {
                 continue;
             }

@@ -191,3 +191,53 @@ fn score_bound_prunes_nothing_that_would_be_reported() {
     }
     assert!(hits >= 900, "the generated queries produce hits ({hits})");
 }
+
+/// The same on the real OFAC list: listed names and aliases with a typo, a dropped word, the
+/// words in another order, or a common word added, screened with and without the bound.
+#[test]
+fn score_bound_prunes_nothing_on_the_ofac_list() {
+    use redflag::policy::Policy;
+    use redflag::screen::{Party, Screener};
+    let Some(dir) = crate::util::shared_file("data/ofac-sdn-2019") else {
+        return;
+    };
+    let mut wl = redflag::watchlist::seed();
+    wl.merge(redflag::watchlist::load(&dir, None).unwrap());
+    let names: Vec<String> = wl
+        .entities
+        .iter()
+        .flat_map(|e| e.names.iter().map(|n| n.text.clone()))
+        .collect();
+    let pruned = Screener::new(wl.clone(), Policy::default());
+    let full = Screener::new(wl, Policy::default()).without_pruning();
+    let mut rng = Rng(0x0fac_2019_5eed_0001);
+    let mut hits = 0;
+    for i in 0..400 {
+        let base = &names[rng.below(names.len())];
+        let q = match rng.below(4) {
+            0 => variant(&mut rng, base),
+            1 => format!("{} {base}", GENERIC[rng.below(GENERIC.len())]),
+            2 => {
+                let mut words: Vec<&str> = base.split_whitespace().collect();
+                words.reverse();
+                words.join(" ")
+            }
+            _ => {
+                let other = &names[rng.below(names.len())];
+                let a = base.split_whitespace().next().unwrap_or("");
+                let b = other.split_whitespace().last().unwrap_or("");
+                format!("{a} {b}")
+            }
+        };
+        let party = Party {
+            role: "consignee".into(),
+            name: q.clone(),
+            country: Some(format!("query {i}")),
+            ..Default::default()
+        };
+        let (a, b) = (pruned.screen(&party), full.screen(&party));
+        assert_eq!(a, b, "query `{q}`");
+        hits += a.hits.len();
+    }
+    assert!(hits >= 300, "the queries produce hits ({hits})");
+}
