@@ -5,6 +5,7 @@ mod address;
 mod affiliates;
 mod check;
 mod compare;
+mod diff;
 mod http;
 mod index;
 mod prebuilt;
