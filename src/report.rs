@@ -200,7 +200,7 @@ impl ReportCollector {
     /// The report's flagged parties, worst first then in input order, into `run`.
     pub fn finish_into(self, run: &mut ReportRun) {
         let mut kept: Vec<Ranked> = self.kept.into_iter().map(|Reverse(r)| r).collect();
-        kept.sort_by(|a, b| b.key.cmp(&a.key));
+        kept.sort_by_key(|r| Reverse(r.key));
         run.flagged = kept.into_iter().map(|r| r.party).collect();
         run.flagged_not_shown = self.not_shown;
         run.parties_with_decisions = self.with_decisions;
@@ -241,7 +241,7 @@ pub fn render(run: &ReportRun) -> String {
     );
     render_run(&mut h, run);
     render_counts(&mut h, run);
-    let _ = write!(h, "<h2>Flagged parties</h2>\n");
+    let _ = writeln!(h, "<h2>Flagged parties</h2>");
     if run.flagged.is_empty() {
         let _ = writeln!(
             h,

@@ -61,6 +61,11 @@ pub struct ScreenArgs {
 pub fn run(args: ScreenArgs) -> Result<i32> {
     let started = Instant::now();
     let started_at = redflag::freshness::rfc3339(std::time::SystemTime::now());
+    // Created first, so that a report that cannot be written fails the run before any output.
+    let report_file = match &args.report {
+        Some(p) => Some((p, File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => None,
+    };
     let screener = args.lists.screener()?;
     let (name, input): (String, Box<dyn Read + Send>) = if args.input == "-" {
         ("<stdin>".into(), Box::new(std::io::stdin()))
@@ -109,11 +114,6 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         );
         pb
     });
-    // Created before screening, so that a report that cannot be written fails the run at once.
-    let report_file = match &args.report {
-        Some(p) => Some((p, File::create(p).map_err(|e| Error::io(p, e))?)),
-        None => None,
-    };
     let mut report = report_file
         .as_ref()
         .map(|_| report::ReportCollector::new(report::PARTIES_SHOWN));

@@ -9,6 +9,7 @@ mod diff;
 mod http;
 mod index;
 mod prebuilt;
+mod report;
 mod screen;
 mod serve;
 mod streams;
