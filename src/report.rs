@@ -536,6 +536,41 @@ mod tests {
     }
 
     #[test]
+    fn a_hit_suppressed_by_a_decision_is_shown_with_the_decision() {
+        let s = Screener::new(crate::watchlist::seed(), Policy::default());
+        let party = Party {
+            role: "buyer".into(),
+            name: "Robin Trade".into(),
+            ..Default::default()
+        };
+        let mut r = s.screen(&party);
+        r.decision = Decision::Clear;
+        for h in &mut r.hits {
+            h.decision = Decision::Clear;
+            h.applied = Some(AppliedDecision {
+                id: "dec-7".into(),
+                disposition: Disposition::FalsePositive,
+                reason: "a bakery in Riga".into(),
+                by: "ann".into(),
+                decided_at: "2026-01-01T00:00:00Z".into(),
+                expires_at: Some("2027-01-01T00:00:00Z".into()),
+            });
+        }
+        let p = FlaggedParty::from_result(9, &party, &r, |_| EntityKind::Unknown).unwrap();
+        let mut c = ReportCollector::new(10);
+        c.add(p);
+        let mut run = ReportRun::default();
+        c.finish_into(&mut run);
+        assert_eq!(run.parties_with_decisions, 1);
+        let html = render(&run);
+        assert!(html.contains("<article class=\"party suppressed\">"));
+        assert!(html.contains(
+            "<b>Decision dec-7</b>: false-positive — a bakery in Riga (by ann, \
+             2026-01-01T00:00:00Z, expires 2027-01-01T00:00:00Z)"
+        ));
+    }
+
+    #[test]
     fn clear_parties_are_not_flagged_and_the_cap_keeps_the_worst() {
         let s = Screener::new(crate::watchlist::seed(), Policy::default());
         assert!(flagged("Hagedorn Bauteile GmbH", &s, 1).is_none());

@@ -1,14 +1,10 @@
 //! `redflag watchlist diff`: the native fixtures (every kind of change, every output format, exit
 //! codes) and the real OFAC list against an edited copy.
 
-use crate::util::{repo, shared_file, stderr, stdout, WorkDir};
+use crate::util::{shared_file, stderr, stdout, WorkDir};
 
 fn fixture(rel: &str) -> String {
-    repo()
-        .join("fixtures/lists/diff")
-        .join(rel)
-        .display()
-        .to_string()
+    crate::util::fixture(&format!("lists/diff/{rel}"))
 }
 
 #[test]
