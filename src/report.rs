@@ -174,6 +174,25 @@ impl ReportCollector {
         }
     }
 
+    /// Counts a flagged party that [`add`](Self::add) would drop at once (the report is full of
+    /// parties at least as pressing), without building it: its tokens need not be aligned.
+    fn counted_only(&mut self, decision: Decision, decided: bool) -> bool {
+        let full = self.kept.len() >= self.cap;
+        // Later parties rank below earlier ones of the same decision, so only a worse one gets in.
+        if full
+            && self
+                .kept
+                .peek()
+                .is_none_or(|Reverse(min)| decision <= min.key.0)
+        {
+            self.seen += 1;
+            self.not_shown += 1;
+            self.with_decisions += u64::from(decided);
+            return true;
+        }
+        false
+    }
+
     /// Takes the flagged parties of a screened row (a row that could not be read is one flagged
     /// entry with its error). `kind_of` as in [`FlaggedParty::from_result`].
     pub fn add_row(&mut self, s: &ScreenedRow, kind_of: impl Fn(&Hit) -> EntityKind) {
@@ -191,6 +210,11 @@ impl ReportCollector {
             return;
         }
         for (p, r) in s.row.parties.iter().zip(&s.results) {
+            let decided = r.hits.iter().any(|h| h.applied.is_some());
+            let flagged = r.decision != Decision::Clear || decided;
+            if !flagged || self.counted_only(r.decision, decided) {
+                continue;
+            }
             if let Some(f) = FlaggedParty::from_result(s.row.row, p, r, &kind_of) {
                 self.add(f);
             }
