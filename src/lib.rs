@@ -19,6 +19,7 @@ pub mod model;
 pub mod output;
 pub mod policy;
 pub mod prebuilt;
+pub mod report;
 pub mod rules;
 pub mod score;
 pub mod screen;
