@@ -40,6 +40,14 @@ pub fn fold_into(text: &str, out: &mut String) {
                 out.push_str(latin);
                 continue;
             }
+            // Kana decompose into a base sign and a voicing mark (バ = ハ + ゛): decomposing
+            // would read `ba` as `ha`, so they are transliterated whole.
+            if is_kana(lc) {
+                for a in any_ascii::any_ascii_char(lc).chars() {
+                    out.push(a.to_ascii_lowercase());
+                }
+                continue;
+            }
             // Decompose so "é" folds to "e" and "ё" to its table entry.
             for d in lc.nfkd() {
                 if is_combining_mark(d) {
@@ -72,6 +80,11 @@ pub fn fold_into(text: &str, out: &mut String) {
     }
 }
 
+/// Hiragana and katakana (with the katakana middle dot and prolonged sound mark).
+fn is_kana(c: char) -> bool {
+    matches!(c as u32, 0x3041..=0x30FA | 0x30FC..=0x30FF)
+}
+
 pub fn is_syllabic(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF)
 }
@@ -102,5 +115,20 @@ mod tests {
         assert!(fold("中国航天科工集团有限公司").is_ascii());
         assert!(fold("Κυριάκος").starts_with("kyri"));
         assert!(fold("محمد").is_ascii());
+    }
+
+    #[test]
+    fn voiced_kana_keep_their_voicing() {
+        assert!(
+            fold("バラク・オバマ").starts_with("baraku"),
+            "{}",
+            fold("バラク・オバマ")
+        );
+        assert!(
+            fold("バラク・オバマ").ends_with("obama"),
+            "{}",
+            fold("バラク・オバマ")
+        );
+        assert_eq!(fold("ガ"), "ga");
     }
 }
