@@ -24,8 +24,8 @@ fn main() {
         .collect();
     let mut results = Vec::new();
     for conflict in [1.0f32, 1.25, 1.5] {
-        for generic_unmatched in [0.35f32, 0.5, 0.7] {
-            for fuzzy_exponent in [1.0f32, 1.5, 2.0] {
+        for generic_unmatched in [0.5f32, 0.7, 1.0] {
+            for fuzzy_exponent in [1.0f32, 1.5, 2.0, 3.0] {
                 for missing_other in [0.4f32, 0.5, 0.7] {
                     for missing_person in [0.25f32, 0.35, 0.5] {
                         let w = Weights {

@@ -20,6 +20,13 @@ static CYRILLIC: LazyLock<HashMap<char, &'static str>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Arabic-script letters read as vowels: (at the start of a word, elsewhere).
+static ARABIC_VOWELS: LazyLock<HashMap<char, (&'static str, &'static str)>> = LazyLock::new(|| {
+    crate::tables::rows(include_str!("../../data/translit_arabic.tsv"))
+        .filter_map(|r| Some((r[0].chars().next()?, (*r.get(1)?, *r.get(2)?))))
+        .collect()
+});
+
 /// Folds `text` to lowercase ASCII: case folding, diacritics removed, other scripts transliterated.
 /// Punctuation is kept (as its closest ASCII form) so callers can still split on it.
 pub fn fold(text: &str) -> String {
@@ -30,9 +37,19 @@ pub fn fold(text: &str) -> String {
 
 /// As [`fold`], appending to `out`.
 pub fn fold_into(text: &str, out: &mut String) {
+    let mut word_start = true;
     for c in text.chars() {
+        let at_word_start = word_start;
+        // Vowel signs (harakat) are inside a word.
+        word_start = !(c.is_alphanumeric() || is_combining_mark(c));
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        // Before decomposition: أ would lose its hamza and fold as bare alef anyway, but the
+        // table keeps each letter's own reading.
+        if let Some((initial, elsewhere)) = ARABIC_VOWELS.get(&c) {
+            out.push_str(if at_word_start { initial } else { elsewhere });
             continue;
         }
         for lc in c.to_lowercase() {
@@ -115,6 +132,14 @@ mod tests {
         assert!(fold("中国航天科工集团有限公司").is_ascii());
         assert!(fold("Κυριάκος").starts_with("kyri"));
         assert!(fold("محمد").is_ascii());
+    }
+
+    #[test]
+    fn arabic_long_vowels_are_vowels() {
+        assert_eq!(fold("فرناندو"), "frnandu");
+        assert_eq!(fold("يوسف"), "yusf");
+        assert_eq!(fold("وليد"), "wlid");
+        assert_eq!(fold("أوندوا"), "aundua");
     }
 
     #[test]
