@@ -446,7 +446,9 @@ fn lineage_swapped(q: &NormName, c: &NormName, chosen: &[Candidate]) -> bool {
     // A particle first or last links nothing (`bin Salman Mohammed` is a scrambled order).
     let first_lineage = |n: &NormName| {
         let last = n.tokens.len().saturating_sub(1);
-        (1..last).find(|&k| is_lineage_particle(&n.tokens[k].text))
+        (1..last).find(|&k| {
+            n.tokens[k].class == TokenClass::Particle && is_lineage_particle(&n.tokens[k].text)
+        })
     };
     let (Some(lq), Some(lc)) = (first_lineage(q), first_lineage(c)) else {
         return false;
