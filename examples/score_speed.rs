@@ -6,25 +6,26 @@
 
 use std::time::Instant;
 
-use redflag::model::EntityKind;
 use redflag::score::{Scorer, Weights};
 use redflag::text::normalize;
 
+#[path = "common/bench_pairs.rs"]
+mod bench_pairs;
+
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "../shared/eval/name_bench.csv".into());
-    let Ok(mut rdr) = csv::Reader::from_path(&path) else {
-        println!("skipping: {path} is not available");
+    let Some(bench) = bench_pairs::from_args() else {
         return;
     };
-    let pairs: Vec<_> = rdr
-        .records()
-        .flatten()
-        .map(|r| {
-            let kind = EntityKind::parse(&r[1]).unwrap_or_default();
-            let label = format!("{} | {}", &r[2], &r[3]);
-            (normalize(&r[2], kind), normalize(&r[3], kind), kind, label)
+    let pairs: Vec<_> = bench
+        .iter()
+        .map(|p| {
+            let label = format!("{} | {}", p.name1, p.name2);
+            (
+                normalize(&p.name1, p.kind),
+                normalize(&p.name2, p.kind),
+                p.kind,
+                label,
+            )
         })
         .collect();
     let scorer = Scorer::new(Weights::default());
