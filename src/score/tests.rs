@@ -192,3 +192,15 @@ fn katakana_names_compare_with_latin() {
     let m = compare_names("Barack Obama", "バラク・オバマ", Person);
     assert!(m.score >= 0.8, "{m}");
 }
+
+#[test]
+fn country_initialisms_are_the_country() {
+    assert!(
+        score(
+            "U.S. Department of State",
+            "United States Department of State",
+            Org
+        ) >= 0.95
+    );
+    assert!(score("US Steel Corporation", "UK Steel Corporation", Org) < 0.8);
+}
