@@ -203,6 +203,11 @@ impl Scorer {
         Scorer { weights }
     }
 
+    /// The weight of one token in a score (what `upper_bound` counts it as).
+    pub fn token_weight(&self, t: &crate::text::Token) -> f32 {
+        self.weight(&t.text, t.class)
+    }
+
     fn weight(&self, text: &str, class: TokenClass) -> f32 {
         let w = &self.weights;
         match class {
@@ -216,16 +221,20 @@ impl Scorer {
         }
     }
 
-    /// An upper bound on `compare(q, c, kind).score` when only the query tokens whose texts are
-    /// in `reached` and the candidate tokens in `c_reached` (bit j: token j) can align. Tokens left
-    /// over on either side cost at least the missing-token factor times the larger side's weight
-    /// (`2·conflict·min + missing·|difference| >= missing·max`), whatever is matched.
+    /// An upper bound on `compare(q, c, kind).score` when query token i can align with at best
+    /// similarity `q_sim(i)` and candidate token j with at best `c_sim(j)` (0: cannot align).
+    /// A pair's evidence is its similarity times its tokens' weights, so the evidence N is at
+    /// most the sum of similarity times weight over both names' tokens; tokens that cannot align
+    /// are left over and cost at least the missing-token factor times the larger side's weight P
+    /// (`2·conflict·min + missing·|difference| >= missing·max`); and N / (M + P) with matched
+    /// weight M >= N is at most N / (N + P). Later adjustments only lower a score, except the
+    /// same-letters rule, whose names reach each other exactly (similarity 1).
     pub fn upper_bound(
         &self,
         q: &NormName,
-        reached: &dyn Fn(&str) -> bool,
+        q_sim: &dyn Fn(usize) -> f32,
         c: &NormName,
-        c_reached: u64,
+        c_sim: &dyn Fn(usize) -> f32,
         kind: EntityKind,
     ) -> f32 {
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
@@ -234,17 +243,38 @@ impl Scorer {
             TokenClass::Generic => w.generic_unmatched,
             class => self.weight(&t.text, class),
         };
+        // A fuzzy pair's evidence is its similarity raised to the exponent.
+        let evidence = |sim: f32| sim.max(sim.powf(w.fuzzy_exponent)).min(1.0);
+        // Pairs the index does not search for (a particle typo, a person's initials for a run)
+        // can align whatever the index saw.
+        let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person);
+        let q_sim = |i: usize| {
+            if i < 64 && q_loose & (1 << i) != 0 {
+                1.0
+            } else {
+                q_sim(i)
+            }
+        };
+        let c_sim = |j: usize| {
+            if j < 64 && c_loose & (1 << j) != 0 {
+                1.0
+            } else {
+                c_sim(j)
+            }
+        };
         let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
         for (j, t) in c.tokens.iter().enumerate() {
-            if j >= 64 || c_reached & (1 << j) != 0 {
-                can_match += self.weight(&t.text, t.class);
+            let sim = c_sim(j);
+            if sim > 0.0 {
+                can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
                 left_c += left_weight(t);
             }
         }
-        for t in &q.tokens {
-            if reached(&t.text) {
-                can_match += self.weight(&t.text, t.class);
+        for (i, t) in q.tokens.iter().enumerate() {
+            let sim = q_sim(i);
+            if sim > 0.0 {
+                can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
                 left_q += left_weight(t);
             }
@@ -559,6 +589,54 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
     acronym_pairs(q, c, false, person, &mut out);
     acronym_pairs(c, q, true, person, &mut out);
     out
+}
+
+/// The tokens of `a` and of `b` (bit i: token i) that may align by a rule that is not a token
+/// similarity, so an index does not find them: a particle typo, and in person names (`person`) a
+/// token that is the initials of a run of the other name (the whole other name is marked: the
+/// run is not worked out here). Used by [`Scorer::upper_bound`], which must never be below the
+/// score.
+fn unsearched_pairs(a: &NormName, b: &NormName, person: bool) -> (u64, u64) {
+    let (mut mask_a, mut mask_b) = (0u64, 0u64);
+    let all = |n: &NormName| (0..n.tokens.len().min(64)).fold(0u64, |m, j| m | (1 << j));
+    for (i, x) in a.tokens.iter().enumerate().take(64) {
+        for (j, y) in b.tokens.iter().enumerate().take(64) {
+            if particle_typo(x, y) || particle_typo(y, x) {
+                mask_a |= 1 << i;
+                mask_b |= 1 << j;
+            }
+        }
+        if person && initials_of_a_run(&x.text, b) {
+            mask_a |= 1 << i;
+            mask_b |= all(b);
+        }
+    }
+    if person {
+        for (j, y) in b.tokens.iter().enumerate().take(64) {
+            if initials_of_a_run(&y.text, a) {
+                mask_b |= 1 << j;
+                mask_a |= all(a);
+            }
+        }
+    }
+    (mask_a, mask_b)
+}
+
+/// Whether `token` (2..=8 letters) spells the initials of consecutive words of `name`'s acronym
+/// source, as [`acronym_pairs`] reads them.
+fn initials_of_a_run(token: &str, name: &NormName) -> bool {
+    let t = token.as_bytes();
+    if t.len() < 2 || t.len() > 8 || !t.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let src = &name.acronym_source;
+    src.len() >= t.len()
+        && (0..=src.len() - t.len()).any(|start| {
+            src[start..start + t.len()]
+                .iter()
+                .zip(t)
+                .all(|(w, &c)| w.as_bytes().first() == Some(&c))
+        })
 }
 
 /// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.

@@ -204,3 +204,27 @@ fn country_initialisms_are_the_country() {
     );
     assert!(score("US Steel Corporation", "UK Steel Corporation", Org) < 0.8);
 }
+
+#[test]
+fn the_upper_bound_covers_pairs_an_index_does_not_search() {
+    // An index that found only the exactly equal tokens: the particle typo and the initials
+    // still align, so the bound must allow for them.
+    let scorer = Scorer::new(Weights::default());
+    for (a, b) in [
+        ("Bashar xal-Assad", "Bashar al-Assad"),
+        ("JC Juncker", "Jean-Claude Juncker"),
+    ] {
+        let (q, c) = (normalize(a, Person), normalize(b, Person));
+        let exact = |n: &NormName, other: &NormName, i: usize| {
+            if other.tokens.iter().any(|t| t.text == n.tokens[i].text) {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let bound =
+            scorer.upper_bound(&q, &|i| exact(&q, &c, i), &c, &|j| exact(&c, &q, j), Person);
+        let score = scorer.score(&q, &c, Person);
+        assert!(bound >= score, "{a} / {b}: bound {bound} < score {score}");
+    }
+}
