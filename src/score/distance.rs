@@ -57,6 +57,9 @@ fn indel_cost(s: &[u8], i: usize) -> f32 {
         0.3
     } else if c == b'h' {
         0.5
+    } else if c == b's' && i + 1 == s.len() && i > 0 && !is_vowel(s[i - 1]) {
+        // A nominative `-s` after a consonant (Latvian, Lithuanian: Lavrovs / Lavrov).
+        0.5
     } else if is_vowel(c) {
         0.7
     } else {
@@ -204,6 +207,15 @@ mod tests {
         assert!(sim("pol", "pot") < TOKEN_FLOOR);
         assert!(sim("lukashevich", "lukashenko") < 0.75);
         assert!(sim("ivanov", "lavrov") < TOKEN_FLOOR);
+    }
+
+    #[test]
+    fn a_final_s_after_a_consonant_is_cheap() {
+        assert!(sim("lavrovs", "lavrov") >= 0.9);
+        assert!(sim("sergejs", "sergey") >= 0.8);
+        // Only at the end, and after a consonant.
+        assert!(sim("lavsrov", "lavrov") < 0.9);
+        assert!(sim("costas", "costa") < 0.9);
     }
 
     #[test]
