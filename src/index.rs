@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{EntityKind, Watchlist};
 use crate::score::distance::{token_similarity, MIN_LENGTH_RATIO};
-use crate::text::{normalize, NormName, TokenClass};
+use crate::text::{listed_name_readings, normalize, NormName, TokenClass};
 
 /// One listed name, normalized for its entity's kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -285,14 +285,19 @@ impl NameIndex {
             .par_iter()
             .enumerate()
             .flat_map_iter(|(ei, e)| {
-                e.names.iter().enumerate().filter_map(move |(ni, n)| {
-                    let norm = normalize(&n.text, e.kind);
-                    (!norm.is_empty()).then_some(NameRecord {
-                        entity: ei as u32,
-                        name: ni as u32,
-                        kind: e.kind,
-                        norm,
-                    })
+                // Aliases joined by a slash in one listed name are indexed one by one too.
+                e.names.iter().enumerate().flat_map(move |(ni, n)| {
+                    listed_name_readings(&n.text)
+                        .into_iter()
+                        .filter_map(move |reading| {
+                            let norm = normalize(&reading, e.kind);
+                            (!norm.is_empty()).then_some(NameRecord {
+                                entity: ei as u32,
+                                name: ni as u32,
+                                kind: e.kind,
+                                norm,
+                            })
+                        })
                 })
             })
             .collect();

@@ -36,9 +36,15 @@ use crate::model::{
 /// First bytes of every index file.
 pub const MAGIC: [u8; 8] = *b"RFINDEX\x1a";
 /// Bumped whenever the stored layout changes; files of another version are refused.
-pub const FORMAT_VERSION: u32 = 1;
-/// The redflag version that writes and reads index files.
-pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const FORMAT_VERSION: u32 = 2;
+/// The redflag version that writes and reads index files, with a fingerprint of its
+/// normalization (data tables, normalizer, index, token distance; see `build.rs`): a file built
+/// by a redflag that normalizes differently is refused, whatever its version number says.
+pub const CRATE_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "+",
+    env!("REDFLAG_NORMALIZATION_HASH")
+);
 
 /// The expensive-to-build parts of a screener, as stored in and loaded from an index file.
 pub struct Prebuilt {

@@ -453,6 +453,22 @@ mod tests {
     }
 
     #[test]
+    fn each_alias_of_a_listed_name_joined_by_a_slash_is_found() {
+        let mut wl = Watchlist::from_names(EntityKind::Organization, ["Al-Qa'ida/Islamic Army"]);
+        wl.entities[0].status.listed = true;
+        let s = Screener::new(wl, Policy::default());
+        for name in ["Al Qaida", "Islamic Army", "Al-Qa'ida/Islamic Army"] {
+            let r = s.screen(&Party {
+                role: "consignee".into(),
+                name: name.into(),
+                ..Default::default()
+            });
+            assert_eq!(r.decision, Decision::Block, "{name}");
+            assert_eq!(r.hits[0].matched_name, "Al-Qa'ida/Islamic Army");
+        }
+    }
+
+    #[test]
     fn a_parenthesised_acronym_is_read_on_its_own() {
         let r = screen("Foreign Intelligence Service (SVR)");
         assert_eq!(r.decision, Decision::Review);

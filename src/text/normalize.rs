@@ -288,11 +288,7 @@ pub fn has_parenthesised_part(name: &str) -> bool {
 /// slash ("Al-Qa'ida/Islamic Army"), each alias. A slash between short pieces is part of the name
 /// (`A/S`, `c/o`): only a slash with a word of three or more letters on both sides separates.
 pub fn name_variants(name: &str) -> Vec<String> {
-    let mut out = vec![name.to_string()];
-    let aliases = slash_aliases(name);
-    if aliases.len() > 1 {
-        out.extend(aliases.into_iter().map(str::to_string));
-    }
+    let mut out = listed_name_readings(name);
     if let (Some(open), Some(close)) = (name.find('('), name.rfind(')')) {
         if open < close {
             let inner = name[open + 1..close].trim();
@@ -305,6 +301,18 @@ pub fn name_variants(name: &str) -> Vec<String> {
                 out.push(inner.to_string());
             }
         }
+    }
+    out
+}
+
+/// Readings of a listed name: as written and, for aliases joined by a slash, each alias. Unlike
+/// [`name_variants`], a parenthesised part stays: a listed branch (`Deutsche Bank (Schweiz)
+/// AG`) is not its parent.
+pub fn listed_name_readings(name: &str) -> Vec<String> {
+    let mut out = vec![name.to_string()];
+    let aliases = slash_aliases(name);
+    if aliases.len() > 1 {
+        out.extend(aliases.into_iter().map(str::to_string));
     }
     out
 }
