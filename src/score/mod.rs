@@ -123,6 +123,9 @@ pub struct Weights {
     /// The score cap when the names around a lineage particle are swapped (`Salman bin
     /// Muhammad` vs `Muhammad bin Salman`): father and son, two people, below any alert.
     pub lineage_swap_cap: f32,
+    /// The score cap of two organization names that differ only in series numbers (`Fund VII`
+    /// / `Fund VIII`): sibling entities, in the review band, never blocked on the name alone.
+    pub series_sibling_cap: f32,
 }
 
 impl Default for Weights {
@@ -143,6 +146,7 @@ impl Default for Weights {
             generic_unmatched: 0.7,
             fuzzy_exponent: 1.0,
             lineage_swap_cap: 0.7,
+            series_sibling_cap: 0.82,
         }
     }
 }
@@ -241,13 +245,15 @@ impl Scorer {
         let w = &self.weights;
         let left_weight = |t: &crate::text::Token| match t.class {
             TokenClass::Generic => w.generic_unmatched,
+            // Series numbers left over on both sides may cost nothing (a sibling entity).
+            TokenClass::Number if kind == EntityKind::Organization => 0.0,
             class => self.weight(&t.text, class),
         };
         // A fuzzy pair's evidence is its similarity raised to the exponent.
         let evidence = |sim: f32| sim.max(sim.powf(w.fuzzy_exponent)).min(1.0);
         // Pairs the index does not search for (a particle typo, a person's initials for a run)
         // can align whatever the index saw.
-        let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person);
+        let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person, person_rules);
         let q_sim = |i: usize| {
             if i < 64 && q_loose & (1 << i) != 0 {
                 1.0
@@ -262,6 +268,11 @@ impl Scorer {
                 c_sim(j)
             }
         };
+        // Consonant skeletons (see `skeleton_similarity`) align tokens the index does not reach
+        // as written: no bound but the trivial one.
+        if q.unvocalized != c.unvocalized {
+            return 1.0;
+        }
         let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
         for (j, t) in c.tokens.iter().enumerate() {
             let sim = c_sim(j);
@@ -393,13 +404,31 @@ impl Scorer {
             0.0
         };
 
+        // An organization whose name differs only in a series number on both sides (`Fund VII`
+        // / `Fund VIII`, `Trust 2004-1` / `2004-2`) is a sibling of the same sponsor or issuer:
+        // a different entity, but one an analyst must see, so it is capped in the review band.
+        let only_numbers = |n: &NormName, left: &[usize]| {
+            !left.is_empty()
+                && left
+                    .iter()
+                    .all(|&i| n.tokens[i].class == TokenClass::Number)
+        };
+        let series_sibling = kind == EntityKind::Organization
+            && left_q.len() == left_c.len()
+            && only_numbers(q, &left_q)
+            && only_numbers(c, &left_c)
+            && distinctive_pair;
+        if series_sibling && matched > 0.0 {
+            score = (num / matched).min(w.series_sibling_cap);
+        }
         // Numbers must agree: a number on one side that the other side does not have.
-        let unmatched_number = left_q
-            .iter()
-            .any(|&i| q.tokens[i].class == TokenClass::Number)
-            || left_c
+        let unmatched_number = !series_sibling
+            && (left_q
                 .iter()
-                .any(|&j| c.tokens[j].class == TokenClass::Number);
+                .any(|&i| q.tokens[i].class == TokenClass::Number)
+                || left_c
+                    .iter()
+                    .any(|&j| c.tokens[j].class == TokenClass::Number));
         let mut note = |text: &dyn Fn() -> String| {
             if explain {
                 notes.push(text());
@@ -408,6 +437,9 @@ impl Scorer {
         if unmatched_number && score > 0.0 {
             score *= 0.85;
             note(&|| "numbers differ".to_string());
+        }
+        if series_sibling {
+            note(&|| "series numbers differ (a sibling entity)".to_string());
         }
 
         let distinctive_left = left_q
@@ -525,6 +557,8 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
     let (qt, ct) = (&q.tokens, &c.tokens);
     // Han and Hangul syllables are whole signs: one different syllable is a different name.
     let strict = q.syllabic && c.syllabic;
+    // An Arabic or Hebrew spelling lacks the short vowels of a Latin one: consonants decide.
+    let one_unvocalized = q.unvocalized != c.unvocalized;
     for (i, a) in qt.iter().enumerate() {
         for (j, b) in ct.iter().enumerate() {
             let sim = if strict {
@@ -533,6 +567,8 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
                 } else {
                     0.0
                 }
+            } else if one_unvocalized {
+                token_similarity(&a.text, &b.text).max(skeleton_similarity(&a.text, &b.text))
             } else {
                 token_similarity(&a.text, &b.text)
             };
@@ -594,9 +630,9 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
 /// The tokens of `a` and of `b` (bit i: token i) that may align by a rule that is not a token
 /// similarity, so an index does not find them: a particle typo, and in person names (`person`) a
 /// token that is the initials of a run of the other name (the whole other name is marked: the
-/// run is not worked out here). Used by [`Scorer::upper_bound`], which must never be below the
+/// run is not worked out here); with `person_rules`, a first given name written short. Used by [`Scorer::upper_bound`], which must never be below the
 /// score.
-fn unsearched_pairs(a: &NormName, b: &NormName, person: bool) -> (u64, u64) {
+fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool) -> (u64, u64) {
     let (mut mask_a, mut mask_b) = (0u64, 0u64);
     let all = |n: &NormName| (0..n.tokens.len().min(64)).fold(0u64, |m, j| m | (1 << j));
     for (i, x) in a.tokens.iter().enumerate().take(64) {
@@ -605,6 +641,16 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool) -> (u64, u64) {
                 mask_a |= 1 << i;
                 mask_b |= 1 << j;
             }
+        }
+        // A first given name written short (`Ben` / `Benjamin`): see `given_name_prefix`.
+        if person_rules
+            && i == 0
+            && b.tokens
+                .first()
+                .is_some_and(|y| given_name_prefix(x, y).is_some())
+        {
+            mask_a |= 1;
+            mask_b |= 1;
         }
         if person && initials_of_a_run(&x.text, b) {
             mask_a |= 1 << i;
@@ -652,6 +698,50 @@ fn particle_typo(particle: &crate::text::Token, word: &crate::text::Token) -> bo
     // The one letter of `w` that `p` lacks, if the rest of `w` is `p` in order.
     let skip = (0..w.len()).find(|&k| w[..k] == p[..k] && w[k + 1..] == p[k..]);
     skip.is_some_and(|k| w[k].is_ascii_alphabetic() && !b"aeiouy".contains(&w[k]))
+}
+
+/// The longest token whose consonant skeleton is compared; longer ones are compared as written.
+const SKELETON_MAX: usize = 32;
+
+/// Similarity of two tokens by their consonants alone (`biriz` / `perez`: `brz` / `prz`), for a
+/// token from a script that does not write short vowels against one that does. Vowels (and `w`,
+/// `y` inside a word, which such scripts also write for long vowels) are dropped; the first
+/// letters must agree as consonants or as vowels, and skeletons of fewer than two consonants
+/// say nothing. No allocation: the skeletons live on the stack.
+fn skeleton_similarity(a: &str, b: &str) -> f32 {
+    fn skeleton(t: &[u8], out: &mut [u8; SKELETON_MAX]) -> usize {
+        let mut n = 0;
+        for (k, &c) in t.iter().enumerate() {
+            let vowel = matches!(c, b'a' | b'e' | b'i' | b'o' | b'u')
+                || (k > 0 && matches!(c, b'w' | b'y'));
+            if !vowel {
+                out[n] = c;
+                n += 1;
+            }
+        }
+        n
+    }
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    if ab.len() > SKELETON_MAX || bb.len() > SKELETON_MAX || ab.is_empty() || bb.is_empty() {
+        return 0.0;
+    }
+    let starts_vowel = |t: &[u8]| matches!(t[0], b'a' | b'e' | b'i' | b'o' | b'u');
+    if starts_vowel(ab) != starts_vowel(bb) {
+        return 0.0;
+    }
+    let (mut sa, mut sb) = ([0u8; SKELETON_MAX], [0u8; SKELETON_MAX]);
+    let (na, nb) = (skeleton(ab, &mut sa), skeleton(bb, &mut sb));
+    if na < 2 || nb < 2 || sa[..na].iter().any(u8::is_ascii_digit) {
+        return 0.0;
+    }
+    // Bytes of ASCII letters: valid UTF-8.
+    match (
+        std::str::from_utf8(&sa[..na]),
+        std::str::from_utf8(&sb[..nb]),
+    ) {
+        (Ok(x), Ok(y)) => token_similarity(x, y),
+        _ => 0.0,
+    }
 }
 
 /// Similarity given to two different particles in one place (al / el).

@@ -87,6 +87,9 @@ pub struct NormName {
     pub acronym_offset: usize,
     /// Written mostly in Han or Hangul: tokens are syllables and compare strictly.
     pub syllabic: bool,
+    /// Written mostly in a script that leaves short vowels out (Arabic, Hebrew): its tokens are
+    /// compared with a fully voweled spelling by their consonants too.
+    pub unvocalized: bool,
 }
 
 impl NormName {
@@ -245,31 +248,59 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
     let (legal_forms, peeled_at_start) = peel_legal_forms(&mut kept);
     debug_assert!(before >= kept.len() + peeled_at_start);
 
-    let tokens = kept
+    let mut tokens: Vec<Token> = kept
         .into_iter()
         .map(|text| {
             let class = classify(&text, kind);
             Token { text, class }
         })
         .collect();
+    // A series number closes an organization's or a vessel's name (`Capital Trust I`, `Fund X`):
+    // there a single Roman letter is no initial, and `xi` no surname.
+    if matches!(kind, EntityKind::Organization | EntityKind::Vessel) && tokens.len() >= 2 {
+        let last = tokens.len() - 1;
+        let value = match tokens[last].text.as_str() {
+            "i" => Some(1),
+            "v" => Some(5),
+            "x" => Some(10),
+            "xi" => Some(11),
+            _ => None,
+        };
+        if let Some(v) = value {
+            tokens[last] = Token {
+                text: u32::to_string(&v),
+                class: TokenClass::Number,
+            };
+        }
+    }
+    // A lineage particle first links the name to no one: `Ben Netanyahu` is a given name.
+    if kind != EntityKind::Organization
+        && kind != EntityKind::Vessel
+        && tokens.len() >= 2
+        && is_lineage_particle(&tokens[0].text)
+    {
+        tokens[0].class = TokenClass::Word;
+    }
     NormName {
         tokens,
         legal_forms,
         acronym_source,
         acronym_offset: peeled_at_start,
-        syllabic: is_mostly_syllabic(name),
+        syllabic: is_mostly(name, super::translit::is_syllabic),
+        unvocalized: is_mostly(name, super::translit::is_unvocalized_script),
     }
 }
 
-fn is_mostly_syllabic(name: &str) -> bool {
-    let (mut syllabic, mut letters) = (0, 0);
+/// Whether at least half of the letters of `name` are of the kind `of_kind` tells.
+fn is_mostly(name: &str, of_kind: fn(char) -> bool) -> bool {
+    let (mut matching, mut letters) = (0, 0);
     for c in name.chars().filter(|c| c.is_alphabetic()) {
         letters += 1;
-        if super::translit::is_syllabic(c) {
-            syllabic += 1;
+        if of_kind(c) {
+            matching += 1;
         }
     }
-    letters > 0 && syllabic * 2 >= letters
+    letters > 0 && matching * 2 >= letters
 }
 
 /// A particle that links a name to the father's (`bin`, `ibn`, `bint`, `ould`): in `X bin Y`, X is
@@ -495,6 +526,9 @@ fn number_value(w: &str, terms: &Terms) -> Option<u32> {
     if let Some(v) = terms.numbers.get(w) {
         return Some(*v);
     }
+    if let Some(v) = roman_numeral(w) {
+        return Some(v);
+    }
     let digits_end = w.bytes().take_while(u8::is_ascii_digit).count();
     if digits_end == 0 || digits_end > 9 {
         return None;
@@ -505,6 +539,50 @@ fn number_value(w: &str, terms: &Terms) -> Option<u32> {
         "" | "st" | "nd" | "rd" | "th" => num.parse().ok(),
         _ => None,
     }
+}
+
+/// A Roman numeral of two or more letters among I, V and X (`II` = 2, `XIV` = 14), as fund
+/// series, regnal and generation numbers are written. One letter is an initial, and `xi` is a
+/// Chinese surname before it is eleven; larger numerals (L, C, D, M) spell words too often.
+fn roman_numeral(w: &str) -> Option<u32> {
+    if w.len() < 2 || w == "xi" || !w.bytes().all(|b| matches!(b, b'i' | b'v' | b'x')) {
+        return None;
+    }
+    let digit = |b: u8| match b {
+        b'i' => 1,
+        b'v' => 5,
+        _ => 10,
+    };
+    let b = w.as_bytes();
+    let mut value = 0i32;
+    for (k, &c) in b.iter().enumerate() {
+        let d = digit(c);
+        if b.get(k + 1).is_some_and(|&n| digit(n) > d) {
+            value -= d;
+        } else {
+            value += d;
+        }
+    }
+    // Only the canonical spelling: `iix` or `vv` are not numerals.
+    (value > 0 && to_roman(value as u32) == w).then_some(value as u32)
+}
+
+fn to_roman(mut v: u32) -> String {
+    let mut out = String::new();
+    for (value, letters) in [
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ] {
+        while v >= value {
+            out.push_str(letters);
+            v -= value;
+        }
+    }
+    out
 }
 
 /// Removes legal forms from both ends of `words` (keeping at least one word). Returns them and
@@ -698,6 +776,65 @@ mod tests {
     }
 
     #[test]
+    fn a_lineage_particle_first_is_a_given_name() {
+        let n = normalize("Ben Netanyahu", EntityKind::Person);
+        assert_eq!(n.tokens[0].class, TokenClass::Word);
+        let n = normalize("Ben Netanyahu", EntityKind::Unknown);
+        assert_eq!(n.tokens[0].class, TokenClass::Word);
+        // Inside the name it links son and father; alone it is kept as it is.
+        let n = normalize("Zine el Abidine Ben Ali", EntityKind::Person);
+        assert_eq!(n.tokens[3].class, TokenClass::Particle);
+        let n = normalize("Ben", EntityKind::Person);
+        assert_eq!(n.tokens[0].class, TokenClass::Particle);
+        let n = normalize("Ben Line Shipping", EntityKind::Organization);
+        assert_eq!(n.tokens[0].class, TokenClass::Particle);
+    }
+
+    #[test]
+    fn roman_numerals_are_numbers() {
+        let any = EntityKind::Unknown;
+        let org = EntityKind::Organization;
+        assert_eq!(
+            keys("Carlyle Partners VII L.P.", org).0,
+            "carlyle partners 7"
+        );
+        assert_eq!(keys("KKR Fund XIII", any).0, "kkr fund 13");
+        assert_eq!(keys("Elizabeth II", EntityKind::Person).0, "elizabeth 2");
+        assert_eq!(keys("Fund IV", any).0, keys("Fund 4", any).0);
+        // Not canonical numerals, or words first: left as written.
+        for word in ["iix", "vv", "iiii", "xxxx", "vx"] {
+            assert_eq!(keys(word, any).0, word, "{word}");
+        }
+        assert_eq!(keys("Xi Jinping", EntityKind::Person).0, "xi jinping");
+        // One letter is an initial, except closing an organization's or a vessel's name.
+        assert_eq!(keys("John V Smith", EntityKind::Person).0, "john v smith");
+        assert_eq!(
+            keys("Citigroup Capital Trust I", org).0,
+            "citigroup capital trust 1"
+        );
+        assert_eq!(
+            keys("Bain Capital Fund XI L.P.", org).0,
+            "bain capital fund 11"
+        );
+        assert_eq!(keys("Snow Storm V", EntityKind::Vessel).0, "snow storm 5");
+        assert_eq!(keys("Malcolm X", EntityKind::Person).0, "malcolm x");
+        assert_eq!(keys("X", org).0, "x");
+        let n = normalize("Trust I", org);
+        assert_eq!(n.tokens[1].class, TokenClass::Number);
+    }
+
+    #[test]
+    fn abjad_script_names_are_marked_unvocalized() {
+        let person = EntityKind::Person;
+        assert!(normalize("فرناندو بيريز", person).unvocalized);
+        assert!(normalize("مسعود پزشکیان", person).unvocalized);
+        assert!(normalize("בנימין נתניהו", person).unvocalized);
+        assert!(!normalize("Fernando Pérez", person).unvocalized);
+        assert!(!normalize("Сергей Лавров", person).unvocalized);
+        assert!(!normalize("習近平", person).unvocalized);
+    }
+
+    #[test]
     fn slashes_between_words_separate_aliases() {
         assert_eq!(
             name_variants("Al-Qa'ida/Islamic Army"),
@@ -719,6 +856,30 @@ mod tests {
         ) {
             let once = normalize(&name, EntityKind::Unknown).key();
             let twice = normalize(&once, EntityKind::Unknown).key();
+            proptest::prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn roman_numerals_read_back_as_written(v in 2u32..40) {
+            let numeral = to_roman(v);
+            let expected = (numeral.len() >= 2 && numeral != "xi").then_some(v);
+            proptest::prop_assert_eq!(roman_numeral(&numeral), expected);
+        }
+
+        #[test]
+        fn only_canonical_numerals_are_numbers(w in "[ivx]{1,6}") {
+            if let Some(v) = roman_numeral(&w) {
+                proptest::prop_assert_eq!(to_roman(v), w);
+            }
+        }
+
+        #[test]
+        fn normalizing_an_org_key_again_changes_nothing(
+            name in "(fund|trust|[a-z]{2,7})( (ii|iv|xi|v|x|i|vii|[a-z]{2,7})){0,3}"
+        ) {
+            let org = EntityKind::Organization;
+            let once = normalize(&name, org).key();
+            let twice = normalize(&once, org).key();
             proptest::prop_assert_eq!(once, twice);
         }
 

@@ -106,6 +106,13 @@ pub fn is_syllabic(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF)
 }
 
+/// Arabic-script (Arabic, Persian, Urdu) and Hebrew letters: abjads, which write long vowels at
+/// most, so a folded token lacks the short vowels its Latin spelling has (بيريز: `biriz`, Pérez).
+pub fn is_unvocalized_script(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x05FF | 0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF
+        | 0xFB1D..=0xFB4F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
 #[cfg(test)]
 mod tests {
     use super::fold;
