@@ -243,11 +243,13 @@ impl Scorer {
     ) -> f32 {
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
         let w = &self.weights;
-        let left_weight = |t: &crate::text::Token| match t.class {
+        let left_weight = |n: &NormName, i: usize| match n.tokens[i].class {
             TokenClass::Generic => w.generic_unmatched,
             // Series numbers left over on both sides may cost nothing (a sibling entity).
             TokenClass::Number if kind == EntityKind::Organization => 0.0,
-            class => self.weight(&t.text, class),
+            // An ancestor's name left out costs as a patronymic (see `names_an_ancestor`).
+            TokenClass::Word if person_rules && names_an_ancestor(n, i) => w.patronymic,
+            class => self.weight(&n.tokens[i].text, class),
         };
         // A fuzzy pair's evidence is its similarity raised to the exponent.
         let evidence = |sim: f32| sim.max(sim.powf(w.fuzzy_exponent)).min(1.0);
@@ -279,7 +281,7 @@ impl Scorer {
             if sim > 0.0 {
                 can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
-                left_c += left_weight(t);
+                left_c += left_weight(c, j);
             }
         }
         for (i, t) in q.tokens.iter().enumerate() {
@@ -287,7 +289,7 @@ impl Scorer {
             if sim > 0.0 {
                 can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
-                left_q += left_weight(t);
+                left_q += left_weight(q, i);
             }
         }
         let missing_factor = if person_rules {
@@ -387,9 +389,22 @@ impl Scorer {
         }
         let left_q: Vec<usize> = (0..q.tokens.len()).filter(|&i| !q_used[i]).collect();
         let left_c: Vec<usize> = (0..c.tokens.len()).filter(|&j| !c_used[j]).collect();
-        let weight_q: f32 = left_q.iter().map(|&i| left_weight(&q.tokens[i])).sum();
-        let weight_c: f32 = left_c.iter().map(|&j| left_weight(&c.tokens[j])).sum();
         let w = &self.weights;
+        // An ancestor's name left out on one side only is a patronymic left out (see
+        // `names_an_ancestor`); against a different name on the other side it still contradicts.
+        let leftover = |n: &NormName, left: &[usize], other_left: &[usize]| -> f32 {
+            left.iter()
+                .map(|&i| {
+                    if person_rules && other_left.is_empty() && names_an_ancestor(n, i) {
+                        w.patronymic
+                    } else {
+                        left_weight(&n.tokens[i])
+                    }
+                })
+                .sum()
+        };
+        let weight_q = leftover(q, &left_q, &left_c);
+        let weight_c = leftover(c, &left_c, &left_q);
         let conflict = weight_q.min(weight_c);
         let missing = (weight_q - weight_c).abs();
         let missing_factor = if person_rules {
@@ -522,6 +537,16 @@ fn lineage_swapped(q: &NormName, c: &NormName, chosen: &[Candidate]) -> bool {
             && q.tokens[p.q.0].class != TokenClass::Particle
             && (p.q.0 < lq) != (p.c.0 < lc)
     })
+}
+
+/// Whether token `i` of a person's name follows a lineage particle inside the name (`Usama bin
+/// Muhammad ibn Awad`: Muhammad and Awad): the father's or an ancestor's name, a patronymic that
+/// lists often leave out, not the person's own.
+fn names_an_ancestor(n: &NormName, i: usize) -> bool {
+    i >= 2
+        && n.tokens[i].class == TokenClass::Word
+        && n.tokens[i - 1].class == TokenClass::Particle
+        && is_lineage_particle(&n.tokens[i - 1].text)
 }
 
 fn same_letters(a: &[String], b: &[String]) -> bool {

@@ -294,3 +294,25 @@ fn ben_first_is_benjamin_written_short() {
     // Inside a name `ben` still links son and father.
     assert!(score("Salman ben Mohammed", "Mohammed bin Salman", Person) <= 0.7);
 }
+
+#[test]
+fn an_ancestor_left_out_is_a_patronymic_left_out() {
+    let short = score(
+        "Osama bin Laden",
+        "Usama bin Muhammad ibn Awad ibn Ladin",
+        Person,
+    );
+    let written_out = score("Osama Laden", "Usama Muhammad Awad Ladin", Person);
+    assert!(
+        short >= 0.8 && short > written_out,
+        "{short} / {written_out}"
+    );
+    // A different ancestor on the other side still contradicts.
+    assert!(
+        score(
+            "Salim bin Hamid bin Rashid",
+            "Salim bin Hamid bin Khalid",
+            Person
+        ) < 0.8
+    );
+}

@@ -39,6 +39,14 @@ pub fn fold(text: &str) -> String {
 pub fn fold_into(text: &str, out: &mut String) {
     let mut word_start = true;
     for c in text.chars() {
+        // Joiners and a soft hyphen sit inside a word (Persian writes پزشک‌فر with a zero-width
+        // non-joiner between its letters): they are neither letters nor separators.
+        if matches!(
+            c,
+            '\u{00AD}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        ) {
+            continue;
+        }
         let at_word_start = word_start;
         // Vowel signs (harakat) are inside a word.
         word_start = !(c.is_alphanumeric() || is_combining_mark(c));
@@ -116,6 +124,12 @@ pub fn is_unvocalized_script(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::fold;
+
+    #[test]
+    fn joiners_and_soft_hyphens_stay_inside_a_word() {
+        assert_eq!(fold("پزشک\u{200C}فر"), fold("پزشکفر"));
+        assert_eq!(fold("Lu\u{00AD}kash\u{200D}enko"), "lukashenko");
+    }
 
     #[test]
     fn cyrillic_uses_the_list_scheme() {
