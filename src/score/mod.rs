@@ -598,7 +598,8 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
                 token_similarity(&a.text, &b.text)
             };
             if sim >= TOKEN_FLOOR {
-                let kind = if sim >= 1.0 {
+                // A skeleton pair can reach 1 with different letters: not exact.
+                let kind = if sim >= 1.0 && a.text == b.text {
                     PairKind::Exact
                 } else {
                     PairKind::Fuzzy
