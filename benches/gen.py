@@ -369,19 +369,17 @@ def cmd_scale(a):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    i = sub.add_parser("inputs")
-    i.add_argument("ofac")
-    i.add_argument("out")
-    i.add_argument("--rows", type=int, default=5000)
-    i.add_argument("--queries", type=int, default=1500)
-    i.add_argument("--repeat", type=float, default=0.2)
-    i.add_argument("--seed", type=int, default=7)
-    s = sub.add_parser("scale")
-    s.add_argument("ofac")
-    s.add_argument("out")
-    s.add_argument("--names", type=int, default=100_000)
-    s.add_argument("--queries", type=int, default=300)
-    s.add_argument("--seed", type=int, default=11)
+    # subcommand: its own options (name, type, default) besides OFAC_DIR and OUT_DIR
+    options = {
+        "inputs": [("--rows", int, 5000), ("--queries", int, 1500), ("--repeat", float, 0.2), ("--seed", int, 7)],
+        "scale": [("--names", int, 100_000), ("--queries", int, 300), ("--seed", int, 11)],
+    }
+    for cmd, opts in options.items():
+        c = sub.add_parser(cmd)
+        c.add_argument("ofac")
+        c.add_argument("out")
+        for name, typ, default in opts:
+            c.add_argument(name, type=typ, default=default)
     a = p.parse_args()
     {"inputs": cmd_inputs, "scale": cmd_scale}[a.cmd](a)
 

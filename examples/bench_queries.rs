@@ -129,6 +129,17 @@ fn main() {
         .zip(&results)
         .filter(|((_, l), r)| l.is_empty() && r.2)
         .count();
+    // How many listed names the index offers per query: what the scorer then has to align.
+    let candidates: usize = queries
+        .iter()
+        .map(|(q, _)| {
+            let norm = redflag::text::normalize(q, redflag::model::EntityKind::Unknown);
+            screener
+                .index
+                .candidates(&norm, redflag::score::distance::TOKEN_FLOOR)
+                .len()
+        })
+        .sum();
     let out = serde_json::json!({
         "entities": entities,
         "names": names,
@@ -143,6 +154,7 @@ fn main() {
         "p50_us": percentile(&lat, 0.50),
         "p99_us": percentile(&lat, 0.99),
         "min_us": percentile(&lat, 0.0),
+        "candidates_per_query": candidates as f64 / queries.len().max(1) as f64,
         "listed": listed,
         "found": found,
         "recall": found as f64 / listed.max(1) as f64,
