@@ -167,7 +167,19 @@ pub fn run<R: Read + Send + 'static, W: Write>(
     reader: ShipmentReader<R>,
     screener: &Screener,
     writer: &mut ResultWriter<W>,
+    on_chunk: impl FnMut(u64),
+) -> Result<Summary> {
+    run_observed(reader, screener, writer, on_chunk, |_| {})
+}
+
+/// As [`run`], and `on_row` sees each screened row after it is written (for the HTML report,
+/// which keeps what it needs of it; the row itself is dropped with its chunk).
+pub fn run_observed<R: Read + Send + 'static, W: Write>(
+    reader: ShipmentReader<R>,
+    screener: &Screener,
+    writer: &mut ResultWriter<W>,
     mut on_chunk: impl FnMut(u64),
+    mut on_row: impl FnMut(&ScreenedRow),
 ) -> Result<Summary> {
     let (tx, rx) = sync_channel::<Result<ShipmentRow>>(CHUNK_ROWS);
     // Detached on purpose: when writing fails, the caller returns at once; the reader thread ends
@@ -221,6 +233,7 @@ pub fn run<R: Read + Send + 'static, W: Write>(
         for (s, addresses) in screened {
             writer.write(&s)?;
             summary.add(&s);
+            on_row(&s);
             for (p, a) in s.row.parties.iter().zip(addresses) {
                 if let Some((name_key, parsed)) = a {
                     let member = ClusterMember {

@@ -60,6 +60,28 @@ pub fn parse_iso_date(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
+/// A time as RFC 3339 in UTC to the second (`2026-11-23T10:04:05Z`): the inverse of the
+/// days-from-civil step above (Howard Hinnant's civil-from-days).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// When a list was last made: its publication date, else its file's modification time.
 /// Returns the time and what it is (`published 2026-11-01`, `modified`). None for the built-in list.
 pub fn list_time(info: &ListInfo) -> Result<Option<(SystemTime, String)>> {
@@ -127,6 +149,17 @@ fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_print_as_rfc3339_and_round_trip_through_dates() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096); // 2024-02-29 12:34:56 UTC
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        for date in ["2000-03-01", "1999-12-31", "2100-02-28"] {
+            let t = parse_iso_date(date).unwrap();
+            assert_eq!(rfc3339(t), format!("{date}T00:00:00Z"));
+        }
+    }
 
     #[test]
     fn ages() {

@@ -15,6 +15,7 @@ use redflag::error::{exit, Error};
 use redflag::input::{self, InputFormat, InputOptions};
 use redflag::output::{OutputFormat, ResultWriter};
 use redflag::policy::Decision;
+use redflag::report;
 
 use super::ListArgs;
 
@@ -46,6 +47,10 @@ pub struct ScreenArgs {
     /// Field delimiter (detected from the header when not given).
     #[arg(long)]
     pub delimiter: Option<char>,
+    /// Also write an HTML report of the run (self-contained, readable offline) to FILE: the
+    /// lists, counts per decision and every flagged party with its evidence.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// No summary or progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -55,6 +60,12 @@ pub struct ScreenArgs {
 
 pub fn run(args: ScreenArgs) -> Result<i32> {
     let started = Instant::now();
+    let started_at = redflag::freshness::rfc3339(std::time::SystemTime::now());
+    // Created first, so that a report that cannot be written fails the run before any output.
+    let report_file = match &args.report {
+        Some(p) => Some((p, File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => None,
+    };
     let screener = args.lists.screener()?;
     let (name, input): (String, Box<dyn Read + Send>) = if args.input == "-" {
         ("<stdin>".into(), Box::new(std::io::stdin()))
@@ -103,11 +114,53 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         );
         pb
     });
-    let summary = batch::run(reader, &screener, &mut writer, |rows| {
-        if let Some(pb) = &progress {
-            pb.set_position(rows);
-        }
-    })?;
+    let mut report = report_file
+        .as_ref()
+        .map(|_| report::ReportCollector::new(report::PARTIES_SHOWN));
+    let entities = &screener.watchlist.entities;
+    let kind_of = |h: &redflag::screen::Hit| {
+        entities
+            .get(h.entity_index)
+            .map(|e| e.kind)
+            .unwrap_or_default()
+    };
+    let summary = batch::run_observed(
+        reader,
+        &screener,
+        &mut writer,
+        |rows| {
+            if let Some(pb) = &progress {
+                pb.set_position(rows);
+            }
+        },
+        |row| {
+            if let Some(r) = report.as_mut() {
+                r.add_row(row, kind_of);
+            }
+        },
+    )?;
+    if let (Some(collector), Some((path, file))) = (report, report_file) {
+        let counts = |m: &std::collections::BTreeMap<&str, u64>| {
+            m.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let mut run = report::ReportRun {
+            run_id: None,
+            started_at,
+            redflag_version: env!("CARGO_PKG_VERSION").to_string(),
+            input: name.clone(),
+            lists: screener.watchlist.lists.clone(),
+            rows: summary.rows,
+            parties: summary.parties,
+            rows_by_decision: counts(&summary.rows_by_decision),
+            parties_by_decision: counts(&summary.parties_by_decision),
+            ..Default::default()
+        };
+        collector.finish_into(&mut run);
+        let mut w = BufWriter::new(file);
+        w.write_all(report::render(&run).as_bytes())
+            .and_then(|()| w.flush())
+            .map_err(|e| Error::io(path, e))?;
+    }
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }

@@ -185,6 +185,11 @@ impl Scorer {
         Scorer { weights }
     }
 
+    /// The weight of one token in a score (what `upper_bound` counts it as).
+    pub fn token_weight(&self, t: &crate::text::Token) -> f32 {
+        self.weight(&t.text, t.class)
+    }
+
     fn weight(&self, text: &str, class: TokenClass) -> f32 {
         let w = &self.weights;
         match class {
@@ -198,16 +203,20 @@ impl Scorer {
         }
     }
 
-    /// An upper bound on `compare(q, c, kind).score` when only the query tokens whose texts are
-    /// in `reached` and the candidate tokens in `c_reached` (bit j: token j) can align. Tokens left
-    /// over on either side cost at least the missing-token factor times the larger side's weight
-    /// (`2·conflict·min + missing·|difference| >= missing·max`), whatever is matched.
+    /// An upper bound on `compare(q, c, kind).score` when query token i can align with at best
+    /// similarity `q_sim(i)` and candidate token j with at best `c_sim(j)` (0: cannot align).
+    /// A pair's evidence is its similarity times its tokens' weights, so the evidence N is at
+    /// most the sum of similarity times weight over both names' tokens; tokens that cannot align
+    /// are left over and cost at least the missing-token factor times the larger side's weight P
+    /// (`2·conflict·min + missing·|difference| >= missing·max`); and N / (M + P) with matched
+    /// weight M >= N is at most N / (N + P). Later adjustments only lower a score, except the
+    /// same-letters rule, whose names reach each other exactly (similarity 1).
     pub fn upper_bound(
         &self,
         q: &NormName,
-        reached: &dyn Fn(&str) -> bool,
+        q_sim: &dyn Fn(usize) -> f32,
         c: &NormName,
-        c_reached: u64,
+        c_sim: &dyn Fn(usize) -> f32,
         kind: EntityKind,
     ) -> f32 {
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
@@ -216,17 +225,21 @@ impl Scorer {
             TokenClass::Generic => w.generic_unmatched,
             class => self.weight(&t.text, class),
         };
+        // A fuzzy pair's evidence is its similarity raised to the exponent.
+        let evidence = |sim: f32| sim.max(sim.powf(w.fuzzy_exponent)).min(1.0);
         let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
         for (j, t) in c.tokens.iter().enumerate() {
-            if j >= 64 || c_reached & (1 << j) != 0 {
-                can_match += self.weight(&t.text, t.class);
+            let sim = c_sim(j);
+            if sim > 0.0 {
+                can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
                 left_c += left_weight(t);
             }
         }
-        for t in &q.tokens {
-            if reached(&t.text) {
-                can_match += self.weight(&t.text, t.class);
+        for (i, t) in q.tokens.iter().enumerate() {
+            let sim = q_sim(i);
+            if sim > 0.0 {
+                can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
                 left_q += left_weight(t);
             }
