@@ -469,6 +469,33 @@ mod tests {
     }
 
     #[test]
+    fn a_vessels_single_word_name_inside_a_company_name_is_no_hit() {
+        let mut wl = Watchlist::from_names(EntityKind::Vessel, ["DANIEL", "FOREST"]);
+        let mut orgs = Watchlist::from_names(EntityKind::Organization, ["Tradetools"]);
+        orgs.lists[0].name = "orgs".into();
+        wl.merge(orgs);
+        let s = Screener::new(wl, Policy::default());
+        let screen = |name: &str| {
+            s.screen(&Party {
+                role: "consignee".into(),
+                name: name.into(),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            screen("Daniel Schmidt Maschinenbau GmbH").decision,
+            Decision::Clear
+        );
+        assert_eq!(
+            screen("Forest Hill Timber Export AB").decision,
+            Decision::Clear
+        );
+        let r = screen("Tradetools Export LLC");
+        assert_eq!(r.decision, Decision::Review);
+        assert_eq!(r.hits[0].entity_name, "Tradetools");
+    }
+
+    #[test]
     fn a_parenthesised_acronym_is_read_on_its_own() {
         let r = screen("Foreign Intelligence Service (SVR)");
         assert_eq!(r.decision, Decision::Review);
