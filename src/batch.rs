@@ -22,6 +22,8 @@ use crate::input::{ShipmentReader, ShipmentRow};
 use crate::output::{ResultWriter, ScreenedRow};
 use crate::policy::Decision;
 use crate::screen::{PartyResult, Screener};
+use crate::store::audit::RunRecorder;
+use crate::store::{DecisionBook, Store};
 
 /// Rows screened per parallel chunk.
 pub const CHUNK_ROWS: usize = 2048;
@@ -162,13 +164,23 @@ impl Summary {
     }
 }
 
+/// What a batch with a decision store adds: the decisions in force applied to every party, and
+/// every screened row recorded in the run's audit trail (written chunk by chunk).
+pub struct Recording<'a> {
+    pub book: &'a DecisionBook,
+    pub store: &'a mut dyn Store,
+    pub recorder: &'a mut RunRecorder,
+}
+
 /// Screens every row of `reader` into `writer`. `on_chunk` is called with the rows done so far.
 pub fn run<R: Read + Send + 'static, W: Write>(
     reader: ShipmentReader<R>,
     screener: &Screener,
     writer: &mut ResultWriter<W>,
+    mut recording: Option<Recording>,
     mut on_chunk: impl FnMut(u64),
 ) -> Result<Summary> {
+    let book = recording.as_ref().map(|r| r.book);
     let (tx, rx) = sync_channel::<Result<ShipmentRow>>(CHUNK_ROWS);
     // Detached on purpose: when writing fails, the caller returns at once; the reader thread ends
     // at its next send (the queue is gone) instead of holding the caller up on a stalled input.
@@ -212,7 +224,16 @@ pub fn run<R: Read + Send + 'static, W: Write>(
                 let results: Vec<PartyResult> = if row.error.is_some() {
                     Vec::new()
                 } else {
-                    row.parties.iter().map(|p| screener.screen(p)).collect()
+                    row.parties
+                        .iter()
+                        .map(|p| {
+                            let mut r = screener.screen(p);
+                            if let Some(book) = book {
+                                book.apply(screener, p, &mut r);
+                            }
+                            r
+                        })
+                        .collect()
                 };
                 let addresses = row.parties.iter().map(party_building).collect();
                 (ScreenedRow { row, results }, addresses)
@@ -221,6 +242,9 @@ pub fn run<R: Read + Send + 'static, W: Write>(
         for (s, addresses) in screened {
             writer.write(&s)?;
             summary.add(&s);
+            if let Some(rec) = recording.as_mut() {
+                record_row(rec.recorder, screener, &s);
+            }
             for (p, a) in s.row.parties.iter().zip(addresses) {
                 if let Some((name_key, parsed)) = a {
                     let member = ClusterMember {
@@ -234,6 +258,9 @@ pub fn run<R: Read + Send + 'static, W: Write>(
             }
         }
         writer.flush()?;
+        if let Some(rec) = recording.as_mut() {
+            rec.recorder.flush(rec.store, false)?;
+        }
         on_chunk(summary.rows);
     }
     summary.clusters = tracker.finish();
@@ -243,6 +270,25 @@ pub fn run<R: Read + Send + 'static, W: Write>(
     writer.flush()?;
     let _ = feeder.join();
     Ok(summary)
+}
+
+/// Hands a screened row to the run's recorder; a row that could not be read is recorded as
+/// an error result, so the trail shows it was not screened.
+fn record_row(recorder: &mut RunRecorder, screener: &Screener, s: &ScreenedRow) {
+    recorder.row();
+    match &s.row.error {
+        Some(e) => recorder.party(
+            screener,
+            s.row.row,
+            &crate::screen::Party::default(),
+            &PartyResult::error(e.clone()),
+        ),
+        None => {
+            for (p, r) in s.row.parties.iter().zip(&s.results) {
+                recorder.party(screener, s.row.row, p, r);
+            }
+        }
+    }
 }
 
 /// A party's normalized name and its parsed address.

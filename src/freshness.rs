@@ -60,6 +60,32 @@ pub fn parse_iso_date(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
+/// `t` as RFC 3339 in UTC to the second (`2026-11-23T10:00:00Z`): fixed width, so two such
+/// stamps compare as strings in time order (the store relies on it for expiries).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm), the inverse of `parse_iso_date`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
 /// When a list was last made: its publication date, else its file's modification time.
 /// Returns the time and what it is (`published 2026-11-01`, `modified`). None for the built-in list.
 pub fn list_time(info: &ListInfo) -> Result<Option<(SystemTime, String)>> {
@@ -126,6 +152,16 @@ fn human(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rfc3339_inverts_parse_iso_date() {
+        for d in ["1970-01-01", "2000-02-29", "2026-11-23", "2100-12-31"] {
+            let t = super::parse_iso_date(d).unwrap();
+            assert_eq!(super::rfc3339(t), format!("{d}T00:00:00Z"));
+        }
+        let t = super::parse_iso_date("2026-11-23").unwrap() + std::time::Duration::from_secs(3723);
+        assert_eq!(super::rfc3339(t), "2026-11-23T01:02:03Z");
+    }
+
     use super::*;
 
     #[test]
