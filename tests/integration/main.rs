@@ -10,6 +10,7 @@ mod index;
 mod prebuilt;
 mod screen;
 mod serve;
+mod store;
 mod streams;
 mod util;
 
