@@ -111,6 +111,23 @@ pub trait Store: Send {
     fn parties(&mut self) -> Result<Vec<PartyState>>;
 }
 
+/// Upserts a party's state (`$1`..`$4`: key name, country, address, state JSON). Both dialects
+/// read `$N` as the N-th parameter.
+const REMEMBER_SQL: &str = "INSERT INTO parties (key_name, key_country, key_address, state) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (key_name, key_country, key_address) \
+     DO UPDATE SET state = excluded.state";
+
+/// Every party's state, in key order.
+const PARTIES_SQL: &str = "SELECT state FROM parties ORDER BY key_name, key_country, key_address";
+
+/// A stored party state, read back.
+fn party_state(store: &str, json: &str) -> Result<PartyState> {
+    serde_json::from_str(json).map_err(|e| crate::Error::StoreCorrupt {
+        store: store.to_string(),
+        message: format!("a party record is not readable: {e}"),
+    })
+}
+
 /// Opens the store `--store` names: a `postgres://` or `postgresql://` URL, else a SQLite file
 /// (created when missing; an existing file that is not a redflag store is an error).
 pub fn open(spec: &str) -> Result<Box<dyn Store>> {

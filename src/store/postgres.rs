@@ -55,8 +55,9 @@ impl PgStore {
         if current == migrations::LATEST {
             return tx.commit().map_err(e);
         }
-        for m in &migrations::POSTGRES[current as usize..] {
-            tx.batch_execute(m).map_err(|err| Error::StoreCorrupt {
+        for v in current..migrations::LATEST {
+            let sql = migrations::sql(migrations::Dialect::Postgres, v);
+            tx.batch_execute(&sql).map_err(|err| Error::StoreCorrupt {
                 store: name.clone(),
                 message: format!("migrating from schema version {current}: {err}"),
             })?;
@@ -265,13 +266,7 @@ impl Store for PgStore {
         let name = self.name.clone();
         let e = |err| pg_err(&name, err);
         let mut tx = self.client.transaction().map_err(e)?;
-        let stmt = tx
-            .prepare(
-                "INSERT INTO parties (key_name, key_country, key_address, state) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (key_name, key_country, key_address) \
-                 DO UPDATE SET state = excluded.state",
-            )
-            .map_err(e)?;
+        let stmt = tx.prepare(super::REMEMBER_SQL).map_err(e)?;
         for p in parties {
             let state = serde_json::to_string(p).unwrap_or_default();
             tx.execute(
@@ -286,18 +281,10 @@ impl Store for PgStore {
     fn parties(&mut self) -> Result<Vec<PartyState>> {
         let rows = self
             .client
-            .query(
-                "SELECT state FROM parties ORDER BY key_name, key_country, key_address",
-                &[],
-            )
+            .query(super::PARTIES_SQL, &[])
             .map_err(|e| pg_err(&self.name, e))?;
         rows.iter()
-            .map(|r| {
-                serde_json::from_str(r.get::<_, &str>(0)).map_err(|err| Error::StoreCorrupt {
-                    store: self.name.clone(),
-                    message: format!("a party record is not readable: {err}"),
-                })
-            })
+            .map(|r| super::party_state(&self.name, r.get::<_, &str>(0)))
             .collect()
     }
 }

@@ -120,8 +120,9 @@ impl SqliteStore {
         }
         tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             .map_err(e)?;
-        for m in &migrations::SQLITE[current as usize..] {
-            tx.execute_batch(m).map_err(e)?;
+        for v in current..migrations::LATEST {
+            tx.execute_batch(&migrations::sql(migrations::Dialect::Sqlite, v))
+                .map_err(e)?;
         }
         tx.execute("DELETE FROM schema_version", []).map_err(e)?;
         tx.execute(
@@ -177,203 +178,180 @@ fn audit_row(r: &rusqlite::Row) -> rusqlite::Result<AuditRecord> {
     })
 }
 
-impl Store for SqliteStore {
-    fn add_decisions(&mut self, decisions: &[DecisionRecord]) -> Result<Vec<Added>> {
-        let name = self.name.clone();
-        let e = |err| sql_err(&name, err);
+impl SqliteStore {
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction (the write lock taken before anything is
+    /// read, so the busy timeout applies) and commits.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let name = &self.name;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        let mut out = Vec::with_capacity(decisions.len());
-        for d in decisions {
-            let latest = tx
-                .query_row(
-                    &format!(
-                        "SELECT {DECISION_COLUMNS} FROM decisions WHERE key_name = ?1 AND \
-                         key_country = ?2 AND key_address = ?3 AND list = ?4 AND entity_id = ?5 \
-                         ORDER BY id DESC LIMIT 1"
-                    ),
+            .map_err(|e| sql_err(name, e))?;
+        let out = f(&tx).map_err(|e| sql_err(name, e))?;
+        tx.commit().map_err(|e| sql_err(name, e))?;
+        Ok(out)
+    }
+
+    /// The rows of a query, mapped.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        self.conn
+            .prepare(sql)
+            .and_then(|mut s| s.query_map(params, map)?.collect())
+            .map_err(|e| self.err(e))
+    }
+}
+
+impl Store for SqliteStore {
+    fn add_decisions(&mut self, decisions: &[DecisionRecord]) -> Result<Vec<Added>> {
+        self.write(|tx| {
+            let mut out = Vec::with_capacity(decisions.len());
+            for d in decisions {
+                let latest = tx
+                    .query_row(
+                        &format!(
+                            "SELECT {DECISION_COLUMNS} FROM decisions WHERE key_name = ?1 AND \
+                             key_country = ?2 AND key_address = ?3 AND list = ?4 AND \
+                             entity_id = ?5 ORDER BY id DESC LIMIT 1"
+                        ),
+                        params![
+                            d.key.name,
+                            d.key.country,
+                            d.key.address,
+                            d.list,
+                            d.entity_id
+                        ],
+                        decision_row,
+                    )
+                    .optional()?;
+                if let Some(l) = latest.filter(|l| super::decisions::same_decision(l, d)) {
+                    out.push(Added::Unchanged(l.id));
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO decisions (key_name, key_country, key_address, name, country, \
+                     address, list, entity_id, entity_name, fingerprint, disposition, reason, \
+                     decided_by, decided_at, expires_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                     params![
                         d.key.name,
                         d.key.country,
                         d.key.address,
+                        d.name,
+                        d.country,
+                        d.address,
                         d.list,
-                        d.entity_id
+                        d.entity_id,
+                        d.entity_name,
+                        d.fingerprint,
+                        d.disposition.as_str(),
+                        d.reason,
+                        d.decided_by,
+                        d.decided_at,
+                        d.expires_at
                     ],
-                    decision_row,
-                )
-                .optional()
-                .map_err(e)?;
-            if let Some(l) = latest.filter(|l| super::decisions::same_decision(l, d)) {
-                out.push(Added::Unchanged(l.id));
-                continue;
+                )?;
+                out.push(Added::New(tx.last_insert_rowid()));
             }
-            tx.execute(
-                "INSERT INTO decisions (key_name, key_country, key_address, name, country, \
-                 address, list, entity_id, entity_name, fingerprint, disposition, reason, \
-                 decided_by, decided_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params![
-                    d.key.name,
-                    d.key.country,
-                    d.key.address,
-                    d.name,
-                    d.country,
-                    d.address,
-                    d.list,
-                    d.entity_id,
-                    d.entity_name,
-                    d.fingerprint,
-                    d.disposition.as_str(),
-                    d.reason,
-                    d.decided_by,
-                    d.decided_at,
-                    d.expires_at
-                ],
-            )
-            .map_err(e)?;
-            out.push(Added::New(tx.last_insert_rowid()));
-        }
-        tx.commit().map_err(e)?;
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn decisions(&mut self, party: Option<&PartyKey>) -> Result<Vec<DecisionRecord>> {
-        let rows = match party {
-            None => self
-                .conn
-                .prepare(&format!(
-                    "SELECT {DECISION_COLUMNS} FROM decisions ORDER BY id"
-                ))
-                .and_then(|mut s| s.query_map([], decision_row)?.collect()),
-            Some(k) => self
-                .conn
-                .prepare(&format!(
+        match party {
+            None => self.rows(
+                &format!("SELECT {DECISION_COLUMNS} FROM decisions ORDER BY id"),
+                [],
+                decision_row,
+            ),
+            Some(k) => self.rows(
+                &format!(
                     "SELECT {DECISION_COLUMNS} FROM decisions WHERE key_name = ?1 AND \
                      key_country = ?2 AND key_address = ?3 ORDER BY id"
-                ))
-                .and_then(|mut s| {
-                    s.query_map(params![k.name, k.country, k.address], decision_row)?
-                        .collect()
-                }),
-        };
-        rows.map_err(|e| self.err(e))
+                ),
+                params![k.name, k.country, k.address],
+                decision_row,
+            ),
+        }
     }
 
     fn append_audit(&mut self, run: Option<&str>, kind: &str, body: &str) -> Result<AuditRecord> {
-        let name = self.name.clone();
-        let e = |err| sql_err(&name, err);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        let last: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(e)?;
-        let record = audit::next_record(last, run, kind, body);
-        tx.execute(
-            "INSERT INTO audit (seq, run_id, kind, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                record.seq,
-                record.run_id,
-                record.kind,
-                record.body,
-                record.prev_hash,
-                record.hash
-            ],
-        )
-        .map_err(e)?;
-        tx.commit().map_err(e)?;
-        Ok(record)
+        self.write(|tx| {
+            let last: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let r = audit::next_record(last, run, kind, body);
+            tx.execute(
+                "INSERT INTO audit (seq, run_id, kind, body, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![r.seq, r.run_id, r.kind, r.body, r.prev_hash, r.hash],
+            )?;
+            Ok(r)
+        })
     }
 
     fn audit(&mut self, run: Option<&str>) -> Result<Vec<AuditRecord>> {
         let cols = "seq, run_id, kind, body, prev_hash, hash";
-        let rows = match run {
-            None => self
-                .conn
-                .prepare(&format!("SELECT {cols} FROM audit ORDER BY seq"))
-                .and_then(|mut s| s.query_map([], audit_row)?.collect()),
-            Some(run) => self
-                .conn
-                .prepare(&format!(
-                    "SELECT {cols} FROM audit WHERE run_id = ?1 ORDER BY seq"
-                ))
-                .and_then(|mut s| s.query_map([run], audit_row)?.collect()),
-        };
-        rows.map_err(|e| self.err(e))
+        match run {
+            None => self.rows(
+                &format!("SELECT {cols} FROM audit ORDER BY seq"),
+                [],
+                audit_row,
+            ),
+            Some(run) => self.rows(
+                &format!("SELECT {cols} FROM audit WHERE run_id = ?1 ORDER BY seq"),
+                [run],
+                audit_row,
+            ),
+        }
     }
 
     fn add_run_parties(&mut self, run: &str, first: u64, bodies: &[String]) -> Result<()> {
-        let name = self.name.clone();
-        let e = |err| sql_err(&name, err);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        {
-            let mut stmt = tx
-                .prepare("INSERT INTO run_parties (run_id, ordinal, body) VALUES (?1, ?2, ?3)")
-                .map_err(e)?;
+        self.write(|tx| {
+            let mut stmt =
+                tx.prepare("INSERT INTO run_parties (run_id, ordinal, body) VALUES (?1, ?2, ?3)")?;
             for (i, b) in bodies.iter().enumerate() {
-                stmt.execute(params![run, (first + i as u64) as i64, b])
-                    .map_err(e)?;
+                stmt.execute(params![run, (first + i as u64) as i64, b])?;
             }
-        }
-        tx.commit().map_err(e)
+            Ok(())
+        })
     }
 
     fn run_parties(&mut self, run: &str) -> Result<Vec<String>> {
-        self.conn
-            .prepare("SELECT body FROM run_parties WHERE run_id = ?1 ORDER BY ordinal")
-            .and_then(|mut s| s.query_map([run], |r| r.get(0))?.collect())
-            .map_err(|e| self.err(e))
+        self.rows(
+            "SELECT body FROM run_parties WHERE run_id = ?1 ORDER BY ordinal",
+            [run],
+            |r| r.get(0),
+        )
     }
 
     fn remember(&mut self, parties: &[PartyState]) -> Result<()> {
-        let name = self.name.clone();
-        let e = |err| sql_err(&name, err);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT INTO parties (key_name, key_country, key_address, state) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key_name, key_country, key_address) \
-                     DO UPDATE SET state = excluded.state",
-                )
-                .map_err(e)?;
+        self.write(|tx| {
+            let mut stmt = tx.prepare(super::REMEMBER_SQL)?;
             for p in parties {
                 let state = serde_json::to_string(p).unwrap_or_default();
-                stmt.execute(params![p.key.name, p.key.country, p.key.address, state])
-                    .map_err(e)?;
+                stmt.execute(params![p.key.name, p.key.country, p.key.address, state])?;
             }
-        }
-        tx.commit().map_err(e)
+            Ok(())
+        })
     }
 
     fn parties(&mut self) -> Result<Vec<PartyState>> {
-        let states: Vec<String> = self
-            .conn
-            .prepare("SELECT state FROM parties ORDER BY key_name, key_country, key_address")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .map_err(|e| self.err(e))?;
+        let states: Vec<String> = self.rows(super::PARTIES_SQL, [], |r| r.get(0))?;
         states
             .iter()
-            .map(|s| {
-                serde_json::from_str(s).map_err(|err| Error::StoreCorrupt {
-                    store: self.name.clone(),
-                    message: format!("a party record is not readable: {err}"),
-                })
-            })
+            .map(|s| super::party_state(&self.name, s))
             .collect()
     }
 }

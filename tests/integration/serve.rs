@@ -17,14 +17,14 @@ const KEY: &str = "test-key-5f2a";
 const STARTUP: Duration = Duration::from_secs(60);
 
 /// A running server, killed on drop; its stderr is collected for assertions.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(wd: &WorkDir, args: &[&str], key: Option<&str>) -> Server {
+    pub(crate) fn start(wd: &WorkDir, args: &[&str], key: Option<&str>) -> Server {
         let mut cmd = wd.cmd();
         cmd.arg("serve")
             .args(["--listen", "127.0.0.1:0"])

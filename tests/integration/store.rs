@@ -789,24 +789,7 @@ fn decisions_on_postgres() {
     // The server answers with decisions applied and records each call (the sync client runs
     // on the blocking pool, never on an async thread).
     let url = pg.database("served");
-    run_ok(
-        &wd,
-        &[
-            "decide",
-            "--name",
-            "Planar",
-            "--entity",
-            "planar-izhevsk",
-            "--disposition",
-            "false-positive",
-            "--reason",
-            "r",
-            "--by",
-            "frank",
-            "--store",
-            &url,
-        ],
-    );
+    decide_planar_izhevsk(&url);
     serve_applies_and_records(&url);
 }
 
@@ -815,72 +798,19 @@ fn the_server_applies_decisions_and_records_calls_on_sqlite() {
     let wd = WorkDir::new();
     let s = wd.join("s.db");
     let s = s.to_str().unwrap();
-    run_ok(
-        &wd,
-        &[
-            "decide",
-            "--name",
-            "Planar",
-            "--entity",
-            "planar-izhevsk",
-            "--disposition",
-            "false-positive",
-            "--reason",
-            "r",
-            "--by",
-            "frank",
-            "--store",
-            s,
-        ],
-    );
+    decide_planar_izhevsk(s);
     serve_applies_and_records(s);
 }
 
 /// Starts `redflag serve` with `store`, screens and checks "Planar" (one entity decided false
 /// positive), and checks the audit trail has both calls.
 fn serve_applies_and_records(store: &str) {
-    use std::io::{BufRead, BufReader, Read, Write};
     let wd = WorkDir::new();
-    let mut child = wd
-        .cmd()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-auth",
-            "--store",
-            store,
-        ])
-        .env_remove("REDFLAG_API_KEY")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = String::new();
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 {
-        if let Some(a) = line.trim().strip_prefix("redflag: listening on ") {
-            addr = a.to_string();
-        }
-        if line.contains("loaded watchlists") {
-            break;
-        }
-        line.clear();
-    }
-    assert!(!addr.is_empty(), "server did not start");
+    let server = crate::serve::Server::start(&wd, &["--no-auth", "--store", store], None);
     let post = |path: &str, body: &str| -> Value {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let (head, body) = resp.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.1 200"), "{resp}");
-        serde_json::from_str(body).unwrap()
+        let r = crate::http::call(&server.addr, "POST", path, None, Some(body));
+        assert_eq!(r.status, 200);
+        r.json()
     };
     let r = post("/v1/screen", r#"{"parties": [{"name": "Planar"}]}"#);
     assert_eq!(r["decision"], "block");
@@ -894,12 +824,33 @@ fn serve_applies_and_records(store: &str) {
         hit(&r["parties"][0], "planar-izhevsk")["applied"]["by"],
         "frank"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let o = wd.run(&["audit", "verify", "--store", store]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("4 records, 2 runs"), "{}", stdout(&o));
     let shown: Value =
         serde_json::from_str(&run_ok(&wd, &["audit", "show", "R3", "--store", store])).unwrap();
     assert_eq!(shown["start"]["command"], "api-check");
+}
+
+/// Decides, for "Planar", that the Izhevsk Planar is a false positive.
+fn decide_planar_izhevsk(store: &str) {
+    run_ok(
+        &WorkDir::new(),
+        &[
+            "decide",
+            "--name",
+            "Planar",
+            "--entity",
+            "planar-izhevsk",
+            "--disposition",
+            "false-positive",
+            "--reason",
+            "r",
+            "--by",
+            "frank",
+            "--store",
+            store,
+        ],
+    );
 }
