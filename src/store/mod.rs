@@ -111,6 +111,10 @@ pub trait Store: Send {
     fn parties(&mut self) -> Result<Vec<PartyState>>;
 }
 
+/// The columns of a decision row, in the order both back ends read them.
+const DECISION_COLUMNS: &str = "id, key_name, key_country, key_address, name, country, address, \
+     list, entity_id, entity_name, fingerprint, disposition, reason, decided_by, decided_at, expires_at";
+
 /// Upserts a party's state (`$1`..`$4`: key name, country, address, state JSON). Both dialects
 /// read `$N` as the N-th parameter.
 const REMEMBER_SQL: &str = "INSERT INTO parties (key_name, key_country, key_address, state) \

@@ -8,7 +8,10 @@
 
 use postgres::{Client, NoTls, Row};
 
-use super::{audit, migrations, Added, AuditRecord, DecisionRecord, PartyKey, PartyState, Store};
+use super::{
+    audit, migrations, Added, AuditRecord, DecisionRecord, PartyKey, PartyState, Store,
+    DECISION_COLUMNS,
+};
 use crate::decision::Disposition;
 use crate::error::{Error, Result};
 
@@ -71,9 +74,6 @@ impl PgStore {
         tx.commit().map_err(e)
     }
 }
-
-const DECISION_COLUMNS: &str = "id, key_name, key_country, key_address, name, country, address, \
-     list, entity_id, entity_name, fingerprint, disposition, reason, decided_by, decided_at, expires_at";
 
 fn decision_row(name: &str, r: &Row) -> Result<DecisionRecord> {
     let disposition: String = r.get(11);

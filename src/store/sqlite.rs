@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use super::{audit, migrations, Added, AuditRecord, DecisionRecord, PartyKey, PartyState, Store};
+use super::{
+    audit, migrations, Added, AuditRecord, DecisionRecord, PartyKey, PartyState, Store,
+    DECISION_COLUMNS,
+};
 use crate::decision::Disposition;
 use crate::error::{Error, Result};
 
@@ -133,9 +136,6 @@ impl SqliteStore {
         tx.commit().map_err(e)
     }
 }
-
-const DECISION_COLUMNS: &str = "id, key_name, key_country, key_address, name, country, address, \
-     list, entity_id, entity_name, fingerprint, disposition, reason, decided_by, decided_at, expires_at";
 
 fn decision_row(r: &rusqlite::Row) -> rusqlite::Result<DecisionRecord> {
     let disposition: String = r.get(11)?;

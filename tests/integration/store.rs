@@ -240,43 +240,21 @@ fn csv_round_trip(store: &str) {
     }
     w.flush().unwrap();
     assert!(decided >= 1);
-    let o = wd.run(&["decisions", "import", "decided.csv", "--store", store]);
-    assert_eq!(o.status.code(), Some(65), "no analyst: {}", stderr(&o));
-    assert!(
-        stderr(&o).contains("decided.csv:6: no analyst"),
-        "{}",
-        stderr(&o)
-    );
-    let o = wd.run(&[
-        "decisions",
-        "import",
-        "decided.csv",
-        "--by",
-        "carol",
-        "--store",
-        store,
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("imported 1 decisions"),
-        "{}",
-        stderr(&o)
-    );
+    let import = |extra: &[&str]| {
+        let mut args = vec!["decisions", "import", "decided.csv", "--store", store];
+        args.extend(extra);
+        let o = wd.run(&args);
+        (o.status.code(), stderr(&o))
+    };
+    let (code, err) = import(&[]);
+    assert_eq!(code, Some(65), "no analyst: {err}");
+    assert!(err.contains("decided.csv:6: no analyst"), "{err}");
+    let (code, err) = import(&["--by", "carol"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("imported 1 decisions"), "{err}");
     // Importing the same file again doubles nothing.
-    let o = wd.run(&[
-        "decisions",
-        "import",
-        "decided.csv",
-        "--by",
-        "carol",
-        "--store",
-        store,
-    ]);
-    assert!(
-        stderr(&o).contains("imported 0 decisions"),
-        "{}",
-        stderr(&o)
-    );
+    let (_, err) = import(&["--by", "carol"]);
+    assert!(err.contains("imported 0 decisions"), "{err}");
     let export = run_ok(&wd, &["decisions", "export", "--store", store]);
     assert_eq!(export.lines().count(), 2, "{export}");
     assert!(export.contains("carol"));
