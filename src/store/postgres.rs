@@ -19,8 +19,19 @@ use crate::error::{Error, Result};
 const WRITE_LOCK: i64 = 0x72_66_6c_67;
 
 pub struct PgStore {
-    client: Client,
+    /// Always Some until dropped; taken in `drop` to close the connection on a thread of its own.
+    client: Option<Client>,
     name: String,
+}
+
+impl Drop for PgStore {
+    /// Closing the sync client blocks on its runtime, which panics on an async thread (the
+    /// server's state is dropped there at shutdown): close it on a plain thread instead.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 fn pg_err(name: &str, e: postgres::Error) -> Error {
@@ -31,15 +42,24 @@ impl PgStore {
     pub fn connect(url: &str) -> Result<PgStore> {
         let name = super::display_name(url);
         let client = Client::connect(url, NoTls).map_err(|e| pg_err(&name, e))?;
-        let mut store = PgStore { client, name };
+        let mut store = PgStore {
+            client: Some(client),
+            name,
+        };
         store.migrate()?;
         Ok(store)
+    }
+
+    fn client(&mut self) -> &mut Client {
+        self.client
+            .as_mut()
+            .expect("the client is only taken when dropped")
     }
 
     fn migrate(&mut self) -> Result<()> {
         let name = self.name.clone();
         let e = |err| pg_err(&name, err);
-        let mut tx = self.client.transaction().map_err(e)?;
+        let mut tx = self.client().transaction().map_err(e)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
             .map_err(e)?;
         tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
@@ -117,7 +137,7 @@ impl Store for PgStore {
     fn add_decisions(&mut self, decisions: &[DecisionRecord]) -> Result<Vec<Added>> {
         let name = self.name.clone();
         let e = |err| pg_err(&name, err);
-        let mut tx = self.client.transaction().map_err(e)?;
+        let mut tx = self.client().transaction().map_err(e)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
             .map_err(e)?;
         let mut out = Vec::with_capacity(decisions.len());
@@ -179,11 +199,11 @@ impl Store for PgStore {
     fn decisions(&mut self, party: Option<&PartyKey>) -> Result<Vec<DecisionRecord>> {
         let name = self.name.clone();
         let rows = match party {
-            None => self.client.query(
+            None => self.client().query(
                 &format!("SELECT {DECISION_COLUMNS} FROM decisions ORDER BY id"),
                 &[],
             ),
-            Some(k) => self.client.query(
+            Some(k) => self.client().query(
                 &format!(
                     "SELECT {DECISION_COLUMNS} FROM decisions WHERE key_name = $1 AND \
                      key_country = $2 AND key_address = $3 ORDER BY id"
@@ -198,7 +218,7 @@ impl Store for PgStore {
     fn append_audit(&mut self, run: Option<&str>, kind: &str, body: &str) -> Result<AuditRecord> {
         let name = self.name.clone();
         let e = |err| pg_err(&name, err);
-        let mut tx = self.client.transaction().map_err(e)?;
+        let mut tx = self.client().transaction().map_err(e)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
             .map_err(e)?;
         let last = tx
@@ -226,9 +246,9 @@ impl Store for PgStore {
         let cols = "seq, run_id, kind, body, prev_hash, hash";
         let rows = match run {
             None => self
-                .client
+                .client()
                 .query(&format!("SELECT {cols} FROM audit ORDER BY seq"), &[]),
-            Some(run) => self.client.query(
+            Some(run) => self.client().query(
                 &format!("SELECT {cols} FROM audit WHERE run_id = $1 ORDER BY seq"),
                 &[&run],
             ),
@@ -240,7 +260,7 @@ impl Store for PgStore {
     fn add_run_parties(&mut self, run: &str, first: u64, bodies: &[String]) -> Result<()> {
         let name = self.name.clone();
         let e = |err| pg_err(&name, err);
-        let mut tx = self.client.transaction().map_err(e)?;
+        let mut tx = self.client().transaction().map_err(e)?;
         let stmt = tx
             .prepare("INSERT INTO run_parties (run_id, ordinal, body) VALUES ($1, $2, $3)")
             .map_err(e)?;
@@ -253,7 +273,7 @@ impl Store for PgStore {
 
     fn run_parties(&mut self, run: &str) -> Result<Vec<String>> {
         let rows = self
-            .client
+            .client()
             .query(
                 "SELECT body FROM run_parties WHERE run_id = $1 ORDER BY ordinal",
                 &[&run],
@@ -265,7 +285,7 @@ impl Store for PgStore {
     fn remember(&mut self, parties: &[PartyState]) -> Result<()> {
         let name = self.name.clone();
         let e = |err| pg_err(&name, err);
-        let mut tx = self.client.transaction().map_err(e)?;
+        let mut tx = self.client().transaction().map_err(e)?;
         let stmt = tx.prepare(super::REMEMBER_SQL).map_err(e)?;
         for p in parties {
             let state = serde_json::to_string(p).unwrap_or_default();
@@ -280,7 +300,7 @@ impl Store for PgStore {
 
     fn parties(&mut self) -> Result<Vec<PartyState>> {
         let rows = self
-            .client
+            .client()
             .query(super::PARTIES_SQL, &[])
             .map_err(|e| pg_err(&self.name, e))?;
         rows.iter()

@@ -72,6 +72,14 @@ impl Server {
         panic!("server never became ready: {}", self.log());
     }
 
+    /// Stops the server with SIGTERM (a graceful shutdown) and returns its exit code.
+    pub(crate) fn terminate(mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+
     fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }

@@ -802,7 +802,9 @@ fn serve_applies_and_records(store: &str) {
         hit(&r["parties"][0], "planar-izhevsk")["applied"]["by"],
         "frank"
     );
-    drop(server);
+    // A graceful stop closes the store outside the async runtime (the PostgreSQL client would
+    // panic closing inside it).
+    assert_eq!(server.terminate(), Some(0));
     let o = wd.run(&["audit", "verify", "--store", store]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("4 records, 2 runs"), "{}", stdout(&o));
