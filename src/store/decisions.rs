@@ -578,6 +578,22 @@ mod tests {
     }
 
     #[test]
+    fn an_id_in_several_lists_needs_its_list() {
+        let mut wl = Watchlist::from_names(EntityKind::Organization, ["Alpha", "Beta"]);
+        wl.lists[0].name = "a".into();
+        let mut other = Watchlist::from_names(EntityKind::Organization, ["Gamma"]);
+        other.lists[0].name = "b".into();
+        wl.merge(other);
+        let ambiguous = resolve_entity(&wl, None, "0").unwrap_err();
+        assert!(ambiguous.contains("several lists (a, b)"), "{ambiguous}");
+        assert_eq!(resolve_entity(&wl, None, "b:0"), Ok(2));
+        assert_eq!(resolve_entity(&wl, Some("a"), "0"), Ok(0));
+        assert_eq!(resolve_entity(&wl, None, "1"), Ok(1));
+        let unknown = resolve_entity(&wl, None, "7").unwrap_err();
+        assert!(unknown.contains("no entity `7`"), "{unknown}");
+    }
+
+    #[test]
     fn expiries_are_dates_or_store_stamps() {
         assert_eq!(
             parse_expiry("2027-01-31").as_deref(),
