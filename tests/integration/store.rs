@@ -182,24 +182,7 @@ fn one_entity_only(store: &str) {
     let (before, _) = screen(&wd, &csv, &["--store", store]);
     assert_eq!(hit(&before[0], "planar-izhevsk")["decision"], "block");
     assert_eq!(hit(&before[0], "planar-minsk")["decision"], "block");
-    run_ok(
-        &wd,
-        &[
-            "decide",
-            "--name",
-            "Planar",
-            "--entity",
-            "seed:planar-izhevsk",
-            "--disposition",
-            "false_positive",
-            "--reason",
-            "the Minsk one",
-            "--by",
-            "bob",
-            "--store",
-            store,
-        ],
-    );
+    decide_planar(store, "seed:planar-izhevsk", &[]);
     let (after, code) = screen(&wd, &csv, &["--store", store]);
     assert_eq!(code, 2);
     assert_eq!(after[0]["decision"], "block");
@@ -324,26 +307,7 @@ fn expired_decisions_stop_applying() {
         ("planar-izhevsk", "2000-01-01"),
         ("planar-minsk", "2999-01-01"),
     ] {
-        run_ok(
-            &wd,
-            &[
-                "decide",
-                "--name",
-                "Planar",
-                "--entity",
-                entity,
-                "--disposition",
-                "false-positive",
-                "--reason",
-                "r",
-                "--by",
-                "eve",
-                "--expires",
-                expires,
-                "--store",
-                store,
-            ],
-        );
+        decide_planar(store, entity, &["--expires", expires]);
     }
     let (lines, code) = screen(&wd, &csv, &["--store", store]);
     assert_eq!(code, 2);
@@ -767,7 +731,7 @@ fn decisions_on_postgres() {
     // The server answers with decisions applied and records each call (the sync client runs
     // on the blocking pool, never on an async thread).
     let url = pg.database("served");
-    decide_planar_izhevsk(&url);
+    decide_planar(&url, "planar-izhevsk", &[]);
     serve_applies_and_records(&url);
 }
 
@@ -776,7 +740,7 @@ fn the_server_applies_decisions_and_records_calls_on_sqlite() {
     let wd = WorkDir::new();
     let s = wd.join("s.db");
     let s = s.to_str().unwrap();
-    decide_planar_izhevsk(s);
+    decide_planar(s, "planar-izhevsk", &[]);
     serve_applies_and_records(s);
 }
 
@@ -813,24 +777,23 @@ fn serve_applies_and_records(store: &str) {
     assert_eq!(shown["start"]["command"], "api-check");
 }
 
-/// Decides, for "Planar", that the Izhevsk Planar is a false positive.
-fn decide_planar_izhevsk(store: &str) {
-    run_ok(
-        &WorkDir::new(),
-        &[
-            "decide",
-            "--name",
-            "Planar",
-            "--entity",
-            "planar-izhevsk",
-            "--disposition",
-            "false-positive",
-            "--reason",
-            "r",
-            "--by",
-            "frank",
-            "--store",
-            store,
-        ],
-    );
+/// Decides, for the party "Planar", that `entity` is a false positive (by frank).
+fn decide_planar(store: &str, entity: &str, extra: &[&str]) {
+    let mut args = vec![
+        "decide",
+        "--name",
+        "Planar",
+        "--entity",
+        entity,
+        "--disposition",
+        "false-positive",
+        "--reason",
+        "the other Planar",
+        "--by",
+        "frank",
+        "--store",
+        store,
+    ];
+    args.extend(extra);
+    run_ok(&WorkDir::new(), &args);
 }
