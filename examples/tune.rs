@@ -3,29 +3,19 @@
 //! swept (no per-pair rules), and the result is a starting point for judgement, not a fit: see
 //! BENCHMARKS.md. Run: `cargo run --release --example tune`.
 
-use redflag::model::EntityKind;
 use redflag::score::{Scorer, Weights};
 
+#[path = "common/bench_pairs.rs"]
+mod bench_pairs;
+
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "../shared/eval/name_bench.csv".into());
-    let Ok(mut rdr) = csv::Reader::from_path(&path) else {
-        println!("skipping: {path} is not available");
+    let Some(pairs) = bench_pairs::from_args() else {
         return;
     };
-    let pairs: Vec<(String, String, EntityKind, bool)> = rdr
-        .records()
-        .flatten()
-        .map(|r| {
-            let kind = EntityKind::parse(&r[1]).unwrap_or_default();
-            (r[2].to_string(), r[3].to_string(), kind, &r[4] == "true")
-        })
-        .collect();
     let mut results = Vec::new();
     for conflict in [1.0f32, 1.25, 1.5] {
-        for generic_unmatched in [0.35f32, 0.5, 0.7] {
-            for fuzzy_exponent in [1.0f32, 1.5, 2.0] {
+        for generic_unmatched in [0.5f32, 0.7, 1.0] {
+            for fuzzy_exponent in [1.0f32, 1.5, 2.0, 3.0] {
                 for missing_other in [0.4f32, 0.5, 0.7] {
                     for missing_person in [0.25f32, 0.35, 0.5] {
                         let w = Weights {
@@ -39,7 +29,12 @@ fn main() {
                         let scorer = Scorer::new(w);
                         let scores: Vec<(f32, bool)> = pairs
                             .iter()
-                            .map(|(a, b, k, m)| (scorer.compare_names(a, b, *k).score, *m))
+                            .map(|p| {
+                                (
+                                    scorer.compare_names(&p.name1, &p.name2, p.kind).score,
+                                    p.is_match,
+                                )
+                            })
                             .collect();
                         let (best_t, best_f) = (60..96)
                             .map(|t| (t as f32 / 100.0, f1(&scores, t as f32 / 100.0)))

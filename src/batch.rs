@@ -177,8 +177,21 @@ pub fn run<R: Read + Send + 'static, W: Write>(
     reader: ShipmentReader<R>,
     screener: &Screener,
     writer: &mut ResultWriter<W>,
+    on_chunk: impl FnMut(u64),
+) -> Result<Summary> {
+    run_observed(reader, screener, writer, None, on_chunk, |_| {})
+}
+
+/// As [`run`], with a decision store's `recording` when given, and `on_row` seeing each screened
+/// row after it is written (for the HTML report, which keeps what it needs of it; the row itself
+/// is dropped with its chunk).
+pub fn run_observed<R: Read + Send + 'static, W: Write>(
+    reader: ShipmentReader<R>,
+    screener: &Screener,
+    writer: &mut ResultWriter<W>,
     mut recording: Option<Recording>,
     mut on_chunk: impl FnMut(u64),
+    mut on_row: impl FnMut(&ScreenedRow),
 ) -> Result<Summary> {
     let book = recording.as_ref().map(|r| r.book);
     let (tx, rx) = sync_channel::<Result<ShipmentRow>>(CHUNK_ROWS);
@@ -245,6 +258,7 @@ pub fn run<R: Read + Send + 'static, W: Write>(
             if let Some(rec) = recording.as_mut() {
                 record_row(rec.recorder, screener, &s);
             }
+            on_row(&s);
             for (p, a) in s.row.parties.iter().zip(addresses) {
                 if let Some((name_key, parsed)) = a {
                     let member = ClusterMember {

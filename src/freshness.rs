@@ -60,15 +60,11 @@ pub fn parse_iso_date(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
-/// `t` as RFC 3339 in UTC to the second (`2026-11-23T10:00:00Z`): fixed width, so two such
-/// stamps compare as strings in time order (the store relies on it for expiries).
+/// A time as RFC 3339 in UTC to the second (`2026-11-23T10:04:05Z`): the inverse of the
+/// days-from-civil step above (Howard Hinnant's civil-from-days).
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant's algorithm), the inverse of `parse_iso_date`.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -81,7 +77,7 @@ pub fn rfc3339(t: SystemTime) -> String {
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
-        rem / 60 % 60,
+        rem % 3600 / 60,
         rem % 60
     )
 }
@@ -152,17 +148,18 @@ fn human(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn rfc3339_inverts_parse_iso_date() {
-        for d in ["1970-01-01", "2000-02-29", "2026-11-23", "2100-12-31"] {
-            let t = super::parse_iso_date(d).unwrap();
-            assert_eq!(super::rfc3339(t), format!("{d}T00:00:00Z"));
-        }
-        let t = super::parse_iso_date("2026-11-23").unwrap() + std::time::Duration::from_secs(3723);
-        assert_eq!(super::rfc3339(t), "2026-11-23T01:02:03Z");
-    }
-
     use super::*;
+
+    #[test]
+    fn times_print_as_rfc3339_and_round_trip_through_dates() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096); // 2024-02-29 12:34:56 UTC
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        for date in ["2000-03-01", "1999-12-31", "2100-02-28"] {
+            let t = parse_iso_date(date).unwrap();
+            assert_eq!(rfc3339(t), format!("{date}T00:00:00Z"));
+        }
+    }
 
     #[test]
     fn ages() {

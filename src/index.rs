@@ -78,8 +78,8 @@ fn gram_order(join: bool, len: usize) -> u16 {
     (u16::from(join) << 15) | len.min(0x7fff) as u16
 }
 
-/// (token, floor bits) -> vocabulary ids.
-type LookupCache = HashMap<(Box<str>, u32), std::sync::Arc<[u32]>>;
+/// (token, floor bits) -> vocabulary ids with their similarity to the token.
+type LookupCache = HashMap<(Box<str>, u32), std::sync::Arc<[(u32, f32)]>>;
 
 /// Entries kept in the lookup cache; beyond it lookups are made but not kept.
 const LOOKUP_CACHE_ENTRIES: usize = 200_000;
@@ -186,6 +186,56 @@ pub struct CandidateFlags {
     pub reached_by: u64,
     /// Bit j set: the record's token j was reached by some query entry; the others cannot align.
     pub record_reached: u64,
+    /// The best similarity with which each of the first [`SIM_SLOTS`] query tokens reached the
+    /// record, in 255ths rounded up (so never below the real one).
+    query_sims: [u8; SIM_SLOTS],
+    /// The same for the record's first tokens.
+    record_sims: [u8; SIM_SLOTS],
+}
+
+/// Tokens of a name whose best similarity a [`CandidateFlags`] keeps; beyond, a reached token
+/// counts as matched exactly.
+const SIM_SLOTS: usize = 16;
+
+impl CandidateFlags {
+    fn reach(&mut self, query_mask: u64, record_mask: u64, sim: f32) {
+        self.reached_by |= query_mask;
+        self.record_reached |= record_mask;
+        let q = (sim.clamp(0.0, 1.0) * 255.0).ceil() as u8;
+        for (bits, sims) in [
+            (query_mask, &mut self.query_sims),
+            (record_mask, &mut self.record_sims),
+        ] {
+            let mut b = bits & ((1 << SIM_SLOTS) - 1);
+            while b != 0 {
+                let i = b.trailing_zeros() as usize;
+                sims[i] = sims[i].max(q);
+                b &= b - 1;
+            }
+        }
+    }
+
+    fn sim(bits: u64, sims: &[u8; SIM_SLOTS], i: usize) -> f32 {
+        if i >= 64 {
+            1.0
+        } else if bits & (1 << i) == 0 {
+            0.0
+        } else if i >= SIM_SLOTS {
+            1.0
+        } else {
+            f32::from(sims[i]) / 255.0
+        }
+    }
+
+    /// The best similarity with which query token `i` reached the record (0 if it did not).
+    pub fn query_sim(&self, i: usize) -> f32 {
+        CandidateFlags::sim(self.reached_by, &self.query_sims, i)
+    }
+
+    /// The best similarity with which the record's token `j` was reached (0 if it was not).
+    pub fn record_sim(&self, j: usize) -> f32 {
+        CandidateFlags::sim(self.record_reached, &self.record_sims, j)
+    }
 }
 
 /// The folded key: vowels as `a`, transliteration siblings as one letter, `h` dropped, doubled
@@ -260,17 +310,16 @@ impl NameIndex {
             lookup_cache: Default::default(),
         };
         let mut record_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len() * 8);
-        let mut is_token: Vec<bool> = Vec::new();
+        // What each vocabulary entry is, at best: a single token beats a join beats an exact-only
+        // entry (the same text can be several).
+        let mut entry_kind: Vec<EntryKind> = Vec::new();
         for (ri, r) in records.iter().enumerate() {
-            vocabulary_entries(&r.norm, |entry, mask| {
+            vocabulary_entries(&r.norm, |entry, mask, kind| {
                 let id = index.intern(entry);
-                if is_token.len() <= id as usize {
-                    is_token.resize(id as usize + 1, false);
+                if entry_kind.len() <= id as usize {
+                    entry_kind.resize(id as usize + 1, EntryKind::ExactOnly);
                 }
-                // A single token of a listed name (as opposed to a join, acronym or unspaced name).
-                if mask.count_ones() == 1 {
-                    is_token[id as usize] = true;
-                }
+                entry_kind[id as usize] = entry_kind[id as usize].max(kind);
                 record_pairs.push((id, ri as u32, mask));
             });
         }
@@ -278,13 +327,22 @@ impl NameIndex {
         let mut grams = Vec::new();
         let mut gram_pairs: Vec<(u32, u32, u16)> = Vec::with_capacity(index.vocab_text.len() * 8);
         for (id, text) in index.vocab_text.iter().enumerate() {
+            let join = match entry_kind[id] {
+                EntryKind::Token => false,
+                EntryKind::Join => true,
+                // Acronyms and unspaced names align only when spelled exactly.
+                EntryKind::ExactOnly => {
+                    index.gram_count.push(0);
+                    continue;
+                }
+            };
             trigrams(&folded_key(text), &mut grams);
             index.gram_count.push(grams.len() as u16);
             for g in &grams {
                 let next = index.grams.len() as u32;
                 let gid = *index.grams.entry(*g).or_insert(next);
                 // Ordered by kind (single tokens first), then length: see `lookup`.
-                gram_pairs.push((gid, id as u32, gram_order(!is_token[id], text.len())));
+                gram_pairs.push((gid, id as u32, gram_order(join, text.len())));
             }
         }
         // Gram postings in order of entry length, so a lookup counts only compatible lengths.
@@ -378,9 +436,19 @@ impl NameIndex {
         self.vocab_text.len()
     }
 
+    /// Listed tokens and joined runs whose similarity to `token` reaches `floor`, with it (the
+    /// token itself at 1.0 when listed). Through the lookup cache.
+    pub fn similar_entries(&self, token: &str, floor: f32) -> Vec<(&str, f32)> {
+        let mut ids = Vec::new();
+        self.cached_lookup(token, floor, false, &mut ids);
+        ids.into_iter()
+            .map(|(id, sim)| (&*self.vocab_text[id as usize], sim))
+            .collect()
+    }
+
     /// Vocabulary entries similar to `token` (the scorer's token floor), with their similarity.
     /// [`NameIndex::lookup`] through the shared cache.
-    fn cached_lookup(&self, token: &str, floor: f32, tokens_only: bool, out: &mut Vec<u32>) {
+    fn cached_lookup(&self, token: &str, floor: f32, tokens_only: bool, out: &mut Vec<(u32, f32)>) {
         let key = (
             Box::<str>::from(token),
             floor.to_bits() ^ u32::from(tokens_only),
@@ -409,10 +477,10 @@ impl NameIndex {
         floor: f32,
         tokens_only: bool,
         scratch: &mut Scratch,
-        out: &mut Vec<u32>,
+        out: &mut Vec<(u32, f32)>,
     ) {
         if let Some(id) = self.vocab.get(token) {
-            out.push(*id);
+            out.push((*id, 1.0));
         }
         trigrams(&folded_key(token), &mut scratch.grams);
         if scratch.grams.is_empty() {
@@ -457,8 +525,11 @@ impl NameIndex {
                 continue;
             }
             let text = &*self.vocab_text[id as usize];
-            if text != token && token_similarity(token, text) >= floor {
-                out.push(id);
+            if text != token {
+                let sim = token_similarity(token, text);
+                if sim >= floor {
+                    out.push((id, sim));
+                }
             }
         }
     }
@@ -476,17 +547,18 @@ impl NameIndex {
             if e.fuzzy {
                 self.cached_lookup(&e.text, floor, e.mask.count_ones() > 1, &mut ids);
             } else if let Some(id) = self.vocab.get(e.text.as_str()) {
-                ids.push(*id);
+                ids.push((*id, 1.0));
             }
-            for id in &ids {
-                let range = self.postings.range(*id);
-                for (r, m) in self.postings.ids[range.clone()]
+            for &(id, sim) in &ids {
+                let range = self.postings.range(id);
+                for (r, &m) in self.postings.ids[range.clone()]
                     .iter()
                     .zip(&self.postings.payloads[range])
                 {
-                    let f = found.entry(*r).or_default();
-                    f.reached_by |= e.mask;
-                    f.record_reached |= m;
+                    if e.singles_only && m.count_ones() > 1 {
+                        continue;
+                    }
+                    found.entry(*r).or_default().reach(e.mask, m, sim);
                 }
             }
         }
@@ -506,8 +578,7 @@ impl NameIndex {
                 for &r in self.embedded.get(run.as_str()).into_iter().flatten() {
                     let f = found.entry(r).or_default();
                     f.embedded = true;
-                    f.reached_by = u64::MAX;
-                    f.record_reached = u64::MAX;
+                    f.reach(u64::MAX, u64::MAX, 1.0);
                 }
             }
         }
@@ -527,30 +598,65 @@ fn embeddable(n: &NormName) -> bool {
 
 /// What a listed name contributes to the vocabulary, each entry passed to `f` with the mask of
 /// the name's tokens it stands for.
-fn vocabulary_entries(n: &NormName, mut f: impl FnMut(&str, u64)) {
+/// How a vocabulary entry can be reached: single tokens and joined runs by similarity (the
+/// scorer aligns them fuzzily), acronyms and unspaced names only by their exact text (the scorer
+/// compares initials exactly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum EntryKind {
+    ExactOnly,
+    Join,
+    Token,
+}
+
+fn vocabulary_entries(n: &NormName, mut f: impl FnMut(&str, u64, EntryKind)) {
     for (i, t) in n.tokens.iter().enumerate() {
-        f(&t.text, span_mask(i, i + 1));
+        f(&t.text, span_mask(i, i + 1), EntryKind::Token);
     }
     let mut buf = String::new();
     for len in 2..=3 {
         for (start, w) in n.tokens.windows(len).enumerate() {
             buf.clear();
             w.iter().for_each(|t| buf.push_str(&t.text));
-            f(&buf, span_mask(start, start + len));
+            f(&buf, span_mask(start, start + len), EntryKind::Join);
         }
     }
-    // Acronyms and the unspaced name may stand for any of the tokens.
-    for_each_run_initials(&n.acronym_source, |a| f(a, u64::MAX));
+    // The scorer pairs a single token of one name with the initials of a run of the other,
+    // never initials with initials: acronyms live apart from tokens in the vocabulary.
+    for_each_run_initials(&n.acronym_source, |a, start, end| {
+        buf.clear();
+        buf.push(ACRONYM_MARK);
+        buf.push_str(a);
+        f(&buf, acronym_span_mask(n, start, end), EntryKind::ExactOnly)
+    });
+    // The name written without spaces, legal form included (Mumo OOO / Mumoooo).
     if n.acronym_source.len() > 1 {
         buf.clear();
         n.acronym_source.iter().for_each(|w| buf.push_str(w));
-        f(&buf, u64::MAX);
+        f(&buf, span_mask(0, n.tokens.len()), EntryKind::ExactOnly);
     }
+}
+
+/// Starts the vocabulary entries of listed acronyms (no token contains it).
+const ACRONYM_MARK: char = '\u{1}';
+
+/// The tokens a run `start..end` of `acronym_source` covers (legal forms peeled off the ends
+/// are in the source but not among the tokens), as the scorer maps an acronym onto a name.
+pub(crate) fn acronym_span_mask(n: &NormName, start: usize, end: usize) -> u64 {
+    let off = n.acronym_offset;
+    let lo = start.max(off) - off;
+    let hi = end.min(off + n.tokens.len());
+    if hi <= off || hi - off <= lo {
+        return 0;
+    }
+    span_mask(lo, hi - off)
 }
 
 struct QueryEntry {
     text: String,
     fuzzy: bool,
+    /// Only single listed tokens count (the query's acronyms: the scorer pairs initials with a
+    /// token, not with a joined run that happens to be spelled alike).
+    singles_only: bool,
     /// The query tokens this entry stands for, as a bit mask.
     mask: u64,
 }
@@ -559,30 +665,55 @@ fn span_mask(start: usize, end: usize) -> u64 {
     (start..end.min(64)).fold(0, |m, i| m | (1u64 << i))
 }
 
-fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
-    // A match on generic words, particles or initials alone is capped below any alert when a
-    // distinctive word is left over, so with a distinctive word in the query those tokens need
-    // not find candidates on their own (runs that contain them still do).
+/// The query's tokens (bit i: token i) that are not looked up on their own. A match on generic
+/// words, particles or initials alone is capped below any alert when a distinctive word is left
+/// over, so with a distinctive word in the query those tokens need not find candidates on their
+/// own (runs that contain them still do). Their similarity to a candidate is therefore unknown
+/// to the index, and a bound on a candidate's score must assume they align.
+pub fn unsearched_tokens(n: &NormName) -> u64 {
     let distinctive = n.tokens.iter().any(|t| {
         matches!(
             t.class,
             TokenClass::Word | TokenClass::Number | TokenClass::Patronymic
         )
     });
-    for (i, t) in n.tokens.iter().enumerate() {
-        if distinctive
-            && matches!(
+    if !distinctive {
+        return 0;
+    }
+    n.tokens
+        .iter()
+        .take(64)
+        .enumerate()
+        .filter(|(_, t)| {
+            matches!(
                 t.class,
                 TokenClass::Generic | TokenClass::Particle | TokenClass::Initial
             )
-        {
+        })
+        .fold(0, |mask, (i, _)| mask | (1 << i))
+}
+
+fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
+    let unsearched = unsearched_tokens(n);
+    for (i, t) in n.tokens.iter().enumerate() {
+        if i < 64 && unsearched & (1 << i) != 0 {
             continue;
         }
         out.push(QueryEntry {
             text: t.text.clone(),
             fuzzy: t.text.len() >= 2 && t.class != TokenClass::Number,
+            singles_only: false,
             mask: span_mask(i, i + 1),
         });
+        // A listed name this word is the acronym of (the scorer's rule: 2 to 8 letters).
+        if (2..=8).contains(&t.text.len()) && t.text.bytes().all(|b| b.is_ascii_alphabetic()) {
+            out.push(QueryEntry {
+                text: format!("{ACRONYM_MARK}{}", t.text),
+                fuzzy: false,
+                singles_only: false,
+                mask: span_mask(i, i + 1),
+            });
+        }
     }
     // Joined runs find a listed single word spelled as two or three (Trade Tools / Tradetools).
     for len in 2..=3 {
@@ -590,30 +721,34 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
             out.push(QueryEntry {
                 text: w.iter().map(|t| t.text.as_str()).collect(),
                 fuzzy: true,
+                singles_only: false,
                 mask: span_mask(start, start + len),
             });
         }
     }
-    // Acronyms and the unspaced name may stand for any of the tokens: no bound from them.
-    for_each_run_initials(&n.acronym_source, |acro| {
+    // A listed word that is the acronym of a run of the query's words.
+    for_each_run_initials(&n.acronym_source, |acro, start, end| {
         out.push(QueryEntry {
             text: acro.to_string(),
             fuzzy: false,
-            mask: u64::MAX,
+            singles_only: true,
+            mask: acronym_span_mask(n, start, end),
         })
     });
     if n.acronym_source.len() > 1 {
         out.push(QueryEntry {
             text: n.acronym_source.concat(),
             fuzzy: false,
-            mask: u64::MAX,
+            singles_only: false,
+            mask: span_mask(0, n.tokens.len()),
         });
     }
 }
 
 /// Initials of the acronyms a name could be written as: of the whole name, and of every run of
 /// 3..=8 words (two letters of a partial run say too little; the scorer applies the same rule).
-fn for_each_run_initials(words: &[String], mut f: impl FnMut(&str)) {
+/// `f` gets the initials and the run's bounds in `words`.
+fn for_each_run_initials(words: &[String], mut f: impl FnMut(&str, usize, usize)) {
     let initials: Vec<u8> = words.iter().filter_map(|w| w.bytes().next()).collect();
     for start in 0..initials.len() {
         for end in start + 2..=(start + 8).min(initials.len()) {
@@ -621,7 +756,7 @@ fn for_each_run_initials(words: &[String], mut f: impl FnMut(&str)) {
             let run = &initials[start..end];
             if (end - start >= 3 || whole) && run.iter().all(u8::is_ascii_alphabetic) {
                 // Initials are ASCII letters, so this is valid UTF-8.
-                f(std::str::from_utf8(run).unwrap_or_default());
+                f(std::str::from_utf8(run).unwrap_or_default(), start, end);
             }
         }
     }

@@ -7,6 +7,7 @@
 pub mod address;
 pub mod affiliates;
 pub mod batch;
+pub mod bound;
 pub mod decision;
 pub mod encoding;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod model;
 pub mod output;
 pub mod policy;
 pub mod prebuilt;
+pub mod report;
 pub mod rules;
 pub mod score;
 pub mod screen;

@@ -130,6 +130,9 @@ pub struct Screener {
     pub affiliates: Affiliates,
     pub policy: Policy,
     scorer: Scorer,
+    /// Skip candidates whose score bound is below the report threshold (always, but for the
+    /// test that checks the bound loses nothing).
+    prune: bool,
 }
 
 impl Screener {
@@ -158,7 +161,16 @@ impl Screener {
             addresses: p.addresses,
             policy,
             scorer: Scorer::new(Weights::default()),
+            prune: true,
         }
+    }
+
+    /// The same screener scoring every candidate the index offers (for the test that checks
+    /// the score bound against full scoring; slower, never needed otherwise).
+    #[doc(hidden)]
+    pub fn without_pruning(mut self) -> Screener {
+        self.prune = false;
+        self
     }
 
     /// Screens one party. An empty name is an error result, never clear.
@@ -343,6 +355,7 @@ impl Screener {
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
         let mut per_kind: HashMap<EntityKind, NormName> = HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
+        let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
         for (rid, flags) in self.index.candidates(query, TOKEN_FLOOR) {
             let rec = &self.index.records[rid as usize];
             let kind = if party_kind == EntityKind::Unknown {
@@ -351,6 +364,14 @@ impl Screener {
                 party_kind
             };
             let q = per_kind.entry(kind).or_insert_with(|| normalize(raw, kind));
+            // What the index saw bounds the score: a candidate that cannot reach the report
+            // threshold is not aligned at all (most candidates share only a common word).
+            if self.prune
+                && !flags.embedded
+                && evidence.bound(&self.scorer, q, &rec.norm, &flags, kind) < t.report
+            {
+                continue;
+            }
             // Score first; the explanation is built only for what will be reported.
             let quick = self.scorer.score(q, &rec.norm, kind);
             if quick < t.report && !flags.embedded {

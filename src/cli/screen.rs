@@ -14,6 +14,7 @@ use redflag::encoding::InputEncoding;
 use redflag::error::Error;
 use redflag::input::{self, InputFormat, InputOptions};
 use redflag::output::{OutputFormat, ResultWriter};
+use redflag::report;
 use redflag::store::audit::{HashingReader, InputHash, RunRecorder};
 use redflag::store::DecisionBook;
 
@@ -47,6 +48,10 @@ pub struct ScreenArgs {
     /// Field delimiter (detected from the header when not given).
     #[arg(long)]
     pub delimiter: Option<char>,
+    /// Also write an HTML report of the run (self-contained, readable offline) to FILE: the
+    /// lists, counts per decision and every flagged party with its evidence.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// No summary or progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -60,6 +65,12 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
     let started = Instant::now();
     // The store first: a bad store fails the run before any work is done.
     let mut store = args.store.open()?;
+    let started_at = redflag::freshness::rfc3339(std::time::SystemTime::now());
+    // Created first, so that a report that cannot be written fails the run before any output.
+    let report_file = match &args.report {
+        Some(p) => Some((p, File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => None,
+    };
     let screener = args.lists.screener()?;
     let (name, mut input): (String, Box<dyn Read + Send>) = if args.input == "-" {
         ("<stdin>".into(), Box::new(std::io::stdin()))
@@ -129,6 +140,16 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         );
         pb
     });
+    let mut report = report_file
+        .as_ref()
+        .map(|_| report::ReportCollector::new(report::PARTIES_SHOWN));
+    let entities = &screener.watchlist.entities;
+    let kind_of = |h: &redflag::screen::Hit| {
+        entities
+            .get(h.entity_index)
+            .map(|e| e.kind)
+            .unwrap_or_default()
+    };
     let hooks = match (store.as_mut(), recording.as_mut()) {
         (Some(store), Some((book, recorder))) => Some(batch::Recording {
             book,
@@ -137,11 +158,22 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         }),
         _ => None,
     };
-    let outcome = batch::run(reader, &screener, &mut writer, hooks, |rows| {
-        if let Some(pb) = &progress {
-            pb.set_position(rows);
-        }
-    });
+    let outcome = batch::run_observed(
+        reader,
+        &screener,
+        &mut writer,
+        hooks,
+        |rows| {
+            if let Some(pb) = &progress {
+                pb.set_position(rows);
+            }
+        },
+        |row| {
+            if let Some(r) = report.as_mut() {
+                r.add_row(row, kind_of);
+            }
+        },
+    );
     // A run that fails midway is recorded as incomplete (with what it had answered), never clear.
     let mut run_id = None;
     if let (Some(store), Some((_, recorder))) = (store.as_mut(), recording) {
@@ -150,6 +182,28 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         run_id = Some(recorder.finish(store.as_mut(), status, hash)?);
     }
     let summary = outcome?;
+    if let (Some(collector), Some((path, file))) = (report, report_file) {
+        let counts = |m: &std::collections::BTreeMap<&str, u64>| {
+            m.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let mut run = report::ReportRun {
+            run_id: run_id.clone(),
+            started_at,
+            redflag_version: env!("CARGO_PKG_VERSION").to_string(),
+            input: name.clone(),
+            lists: screener.watchlist.lists.clone(),
+            rows: summary.rows,
+            parties: summary.parties,
+            rows_by_decision: counts(&summary.rows_by_decision),
+            parties_by_decision: counts(&summary.parties_by_decision),
+            ..Default::default()
+        };
+        collector.finish_into(&mut run);
+        let mut w = BufWriter::new(file);
+        w.write_all(report::render(&run).as_bytes())
+            .and_then(|()| w.flush())
+            .map_err(|e| Error::io(path, e))?;
+    }
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }

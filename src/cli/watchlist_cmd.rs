@@ -1,4 +1,5 @@
-//! `redflag watchlist`: inspect, check and convert watchlists (stats, validate, convert).
+//! `redflag watchlist`: inspect, check, convert, compare and prebuild watchlists (stats, validate,
+//! convert, diff, build).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +9,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 
 use redflag::error::{exit, Error};
+use redflag::output::neutralize;
 use redflag::prebuilt::Prebuilt;
+use redflag::watchlist::diff::{self, WatchlistDiff};
 use redflag::watchlist::{self, native, stats, Format};
 
 use super::{forced_format, ListArgs};
@@ -23,6 +26,14 @@ pub struct WatchlistArgs {
 pub enum OutFormat {
     Text,
     Json,
+}
+
+/// Output of `watchlist diff`: text for people, JSON or CSV for machines.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 /// The lists a `watchlist` subcommand reads.
@@ -66,6 +77,15 @@ pub enum WatchlistCommand {
         /// The `[list] name` of the converted list.
         #[arg(long, default_value = "converted")]
         name: String,
+    },
+    /// Entities added, removed and changed from OLD to NEW (what changed in each). Exits 0 when
+    /// nothing changed, 1 when something did, like `diff`.
+    Diff {
+        /// OLD and NEW: two list files or OFAC directories.
+        #[command(flatten)]
+        lists: ListPaths,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
     },
     /// Build a prebuilt index file of lists (merged) for `--index FILE`. `seed` names the
     /// built-in list. Rebuild after upgrading redflag or when a list changes.
@@ -144,6 +164,31 @@ pub fn run(args: WatchlistArgs) -> Result<i32> {
             );
             Ok(exit::CLEAR)
         }
+        WatchlistCommand::Diff { lists, format } => {
+            let [old, new] = lists.paths.as_slice() else {
+                return Err(Error::Usage(format!(
+                    "watchlist diff takes two lists, OLD and NEW, not {}",
+                    lists.paths.len()
+                ))
+                .into());
+            };
+            let forced = lists.forced()?;
+            let d = diff::diff(
+                &watchlist::load(old, forced)?,
+                &watchlist::load(new, forced)?,
+            );
+            match format {
+                DiffFormat::Text => write_diff_text(&mut out, &d)?,
+                DiffFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?,
+                DiffFormat::Csv => write_diff_csv(&mut out, &d)?,
+            }
+            out.flush()?;
+            Ok(if d.is_empty() {
+                exit::CLEAR
+            } else {
+                exit::REVIEW
+            })
+        }
         WatchlistCommand::Build { lists, output } => {
             let started = Instant::now();
             let lists = ListArgs {
@@ -167,4 +212,77 @@ pub fn run(args: WatchlistArgs) -> Result<i32> {
             Ok(exit::CLEAR)
         }
     }
+}
+
+fn write_diff_text(out: &mut impl Write, d: &WatchlistDiff) -> Result<()> {
+    let lists = |l: &[redflag::model::ListInfo]| {
+        l.iter()
+            .map(|l| format!("{} {} ({} entities)", l.name, l.version, l.entity_count))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    writeln!(out, "old: {}", lists(&d.old_lists))?;
+    writeln!(out, "new: {}", lists(&d.new_lists))?;
+    for e in &d.added {
+        writeln!(out, "added    {}:{}  {}", e.list, e.id, e.name)?;
+    }
+    for e in &d.removed {
+        writeln!(out, "removed  {}:{}  {}", e.list, e.id, e.name)?;
+    }
+    for c in &d.changed {
+        let e = &c.entity;
+        writeln!(out, "changed  {}:{}  {}", e.list, e.id, e.name)?;
+        for f in &c.changes {
+            if f.added.is_empty() && f.removed.is_empty() {
+                writeln!(out, "    {}: order or sources changed", f.field)?;
+            }
+            for v in &f.added {
+                writeln!(out, "    {} + {v}", f.field)?;
+            }
+            for v in &f.removed {
+                writeln!(out, "    {} - {v}", f.field)?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{} added, {} removed, {} changed, {} unchanged",
+        d.added.len(),
+        d.removed.len(),
+        d.changed.len(),
+        d.unchanged
+    )?;
+    Ok(())
+}
+
+/// One row per added or removed entity and per changed field: `change,list,id,name,field,added,removed`
+/// (several values of one field joined with ` | `).
+fn write_diff_csv(out: &mut impl Write, d: &WatchlistDiff) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["change", "list", "id", "name", "field", "added", "removed"])?;
+    let mut row =
+        |change: &str, e: &diff::EntityRef, field: &str, added: &[String], removed: &[String]| {
+            w.write_record([
+                change.to_string(),
+                neutralize(&e.list),
+                neutralize(&e.id),
+                neutralize(&e.name),
+                field.to_string(),
+                neutralize(&added.join(" | ")),
+                neutralize(&removed.join(" | ")),
+            ])
+        };
+    for e in &d.added {
+        row("added", e, "", &[], &[])?;
+    }
+    for e in &d.removed {
+        row("removed", e, "", &[], &[])?;
+    }
+    for c in &d.changed {
+        for f in &c.changes {
+            row("changed", &c.entity, f.field, &f.added, &f.removed)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
 }

@@ -8,7 +8,9 @@
 //! generic ones (Bank, Trade), particles and initials; tokens left over on one side only (a missing
 //! middle name, an extra generic word) cost less than tokens left over on both sides, which
 //! contradict each other. Legal forms are compared by family as weak evidence; numbers must agree;
-//! a match on generic words alone is capped below any alert.
+//! a match on generic words alone is capped below any alert, and so is a person matched on
+//! initials alone. In person names, the names on either side of a lineage particle (`X bin Y`: X,
+//! son of Y) must stay on their side: swapped, they name the father for the son.
 //!
 //! Not here: finding which listed names to compare (`index`), or what a score means for a
 //! decision (`policy`).
@@ -20,7 +22,9 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::model::EntityKind;
-use crate::text::{name_variants, normalize, NormName, TokenClass};
+use crate::text::{
+    has_parenthesised_part, is_lineage_particle, name_variants, normalize, NormName, TokenClass,
+};
 use distance::{token_similarity, TOKEN_FLOOR};
 
 /// How an aligned pair was found.
@@ -116,6 +120,9 @@ pub struct Weights {
     pub generic_unmatched: f32,
     /// Fuzzy token similarities are raised to this power: a 0.75 token is weak evidence.
     pub fuzzy_exponent: f32,
+    /// The score cap when the names around a lineage particle are swapped (`Salman bin
+    /// Muhammad` vs `Muhammad bin Salman`): father and son, two people, below any alert.
+    pub lineage_swap_cap: f32,
 }
 
 impl Default for Weights {
@@ -135,6 +142,7 @@ impl Default for Weights {
             generic_only_cap: 0.5,
             generic_unmatched: 0.7,
             fuzzy_exponent: 1.0,
+            lineage_swap_cap: 0.7,
         }
     }
 }
@@ -146,13 +154,23 @@ pub fn compare_names(a: &str, b: &str, kind: EntityKind) -> NameMatch {
 }
 
 impl Scorer {
-    /// As [`compare_names`], with this scorer's weights.
+    /// As [`compare_names`], with this scorer's weights. When both names carry a parenthesised
+    /// qualifier (`Bank of China (Hong Kong)` vs `Bank of China (Singapore)`), they are read as
+    /// written only: two qualifiers are two branches, and the qualifiers must be compared.
     pub fn compare_names(&self, a: &str, b: &str, kind: EntityKind) -> NameMatch {
         let scorer = self;
+        let both_qualified = has_parenthesised_part(a) && has_parenthesised_part(b);
+        let variants = |name: &str| {
+            if both_qualified {
+                vec![name.to_string()]
+            } else {
+                name_variants(name)
+            }
+        };
         let mut best = NameMatch::default();
-        for va in name_variants(a) {
+        for va in variants(a) {
             let na = normalize(&va, kind);
-            for vb in name_variants(b) {
+            for vb in variants(b) {
                 let m = scorer.compare(&na, &normalize(&vb, kind), kind);
                 if m.score > best.score || best.pairs.is_empty() && !m.pairs.is_empty() {
                     best = m;
@@ -185,6 +203,11 @@ impl Scorer {
         Scorer { weights }
     }
 
+    /// The weight of one token in a score (what `upper_bound` counts it as).
+    pub fn token_weight(&self, t: &crate::text::Token) -> f32 {
+        self.weight(&t.text, t.class)
+    }
+
     fn weight(&self, text: &str, class: TokenClass) -> f32 {
         let w = &self.weights;
         match class {
@@ -198,16 +221,20 @@ impl Scorer {
         }
     }
 
-    /// An upper bound on `compare(q, c, kind).score` when only the query tokens whose texts are
-    /// in `reached` and the candidate tokens in `c_reached` (bit j: token j) can align. Tokens left
-    /// over on either side cost at least the missing-token factor times the larger side's weight
-    /// (`2·conflict·min + missing·|difference| >= missing·max`), whatever is matched.
+    /// An upper bound on `compare(q, c, kind).score` when query token i can align with at best
+    /// similarity `q_sim(i)` and candidate token j with at best `c_sim(j)` (0: cannot align).
+    /// A pair's evidence is its similarity times its tokens' weights, so the evidence N is at
+    /// most the sum of similarity times weight over both names' tokens; tokens that cannot align
+    /// are left over and cost at least the missing-token factor times the larger side's weight P
+    /// (`2·conflict·min + missing·|difference| >= missing·max`); and N / (M + P) with matched
+    /// weight M >= N is at most N / (N + P). Later adjustments only lower a score, except the
+    /// same-letters rule, whose names reach each other exactly (similarity 1).
     pub fn upper_bound(
         &self,
         q: &NormName,
-        reached: &dyn Fn(&str) -> bool,
+        q_sim: &dyn Fn(usize) -> f32,
         c: &NormName,
-        c_reached: u64,
+        c_sim: &dyn Fn(usize) -> f32,
         kind: EntityKind,
     ) -> f32 {
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
@@ -216,17 +243,38 @@ impl Scorer {
             TokenClass::Generic => w.generic_unmatched,
             class => self.weight(&t.text, class),
         };
+        // A fuzzy pair's evidence is its similarity raised to the exponent.
+        let evidence = |sim: f32| sim.max(sim.powf(w.fuzzy_exponent)).min(1.0);
+        // Pairs the index does not search for (a particle typo, a person's initials for a run)
+        // can align whatever the index saw.
+        let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person);
+        let q_sim = |i: usize| {
+            if i < 64 && q_loose & (1 << i) != 0 {
+                1.0
+            } else {
+                q_sim(i)
+            }
+        };
+        let c_sim = |j: usize| {
+            if j < 64 && c_loose & (1 << j) != 0 {
+                1.0
+            } else {
+                c_sim(j)
+            }
+        };
         let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
         for (j, t) in c.tokens.iter().enumerate() {
-            if j >= 64 || c_reached & (1 << j) != 0 {
-                can_match += self.weight(&t.text, t.class);
+            let sim = c_sim(j);
+            if sim > 0.0 {
+                can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
                 left_c += left_weight(t);
             }
         }
-        for t in &q.tokens {
-            if reached(&t.text) {
-                can_match += self.weight(&t.text, t.class);
+        for (i, t) in q.tokens.iter().enumerate() {
+            let sim = q_sim(i);
+            if sim > 0.0 {
+                can_match += evidence(sim) * self.weight(&t.text, t.class);
             } else {
                 left_q += left_weight(t);
             }
@@ -258,7 +306,7 @@ impl Scorer {
             return NameMatch::default();
         }
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
-        let mut cands = candidate_pairs(q, c, person_rules);
+        let mut cands = candidate_pairs(q, c, person_rules, kind == EntityKind::Person);
         // Best first; on ties prefer single tokens over runs, then earlier positions.
         cands.sort_by(|a, b| {
             b.sim
@@ -371,6 +419,15 @@ impl Scorer {
         if !distinctive_pair && distinctive_left && score > w.generic_only_cap {
             score = w.generic_only_cap;
             note(&|| "only generic words agree".to_string());
+        } else if !distinctive_pair && kind == EntityKind::Person && score > w.generic_only_cap {
+            // `N.N.` for Nursultan Nazarbayev: initials fit thousands of people.
+            score = w.generic_only_cap;
+            note(&|| "only initials agree".to_string());
+        }
+
+        if person_rules && score > w.lineage_swap_cap && lineage_swapped(q, c, &chosen) {
+            score = w.lineage_swap_cap;
+            note(&|| "names around bin/ibn swapped (father and son)".to_string());
         }
 
         if legal_forms_conflict(q, c) {
@@ -413,6 +470,28 @@ impl Scorer {
     }
 }
 
+/// Whether an aligned pair of names sits before the first lineage particle (`bin`, `ibn`) on one
+/// side and after it on the other. Names without such a particle inside both have no order.
+fn lineage_swapped(q: &NormName, c: &NormName, chosen: &[Candidate]) -> bool {
+    // A particle first or last links nothing (`bin Salman Mohammed` is a scrambled order).
+    let first_lineage = |n: &NormName| {
+        let last = n.tokens.len().saturating_sub(1);
+        (1..last).find(|&k| {
+            n.tokens[k].class == TokenClass::Particle && is_lineage_particle(&n.tokens[k].text)
+        })
+    };
+    let (Some(lq), Some(lc)) = (first_lineage(q), first_lineage(c)) else {
+        return false;
+    };
+    chosen.iter().any(|p| {
+        p.kind != PairKind::Initial
+            && p.q.1 - p.q.0 == 1
+            && p.c.1 - p.c.0 == 1
+            && q.tokens[p.q.0].class != TokenClass::Particle
+            && (p.q.0 < lq) != (p.c.0 < lc)
+    })
+}
+
 fn same_letters(a: &[String], b: &[String]) -> bool {
     a.iter()
         .flat_map(|w| w.bytes())
@@ -439,8 +518,9 @@ fn legal_forms_conflict(q: &NormName, c: &NormName) -> bool {
     })
 }
 
-/// Every pair of spans that could align, with its similarity.
-fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candidate> {
+/// Every pair of spans that could align, with its similarity. `person`: both are person names
+/// (acronyms are initials then).
+fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool) -> Vec<Candidate> {
     let mut out = Vec::new();
     let (qt, ct) = (&q.tokens, &c.tokens);
     // Han and Hangul syllables are whole signs: one different syllable is a different name.
@@ -477,6 +557,13 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candid
                     sim: PARTICLE_VARIANT,
                     kind: PairKind::Fuzzy,
                 });
+            } else if particle_typo(a, b) || particle_typo(b, a) {
+                out.push(Candidate {
+                    q: (i, i + 1),
+                    c: (j, j + 1),
+                    sim: PARTICLE_VARIANT,
+                    kind: PairKind::Fuzzy,
+                });
             } else if person_rules {
                 let sim = initial_similarity(a, b).or_else(|| {
                     (i == 0 && j == 0)
@@ -499,9 +586,72 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool) -> Vec<Candid
     }
     joined_pairs(qt, ct, false, &mut out);
     joined_pairs(ct, qt, true, &mut out);
-    acronym_pairs(q, c, false, &mut out);
-    acronym_pairs(c, q, true, &mut out);
+    acronym_pairs(q, c, false, person, &mut out);
+    acronym_pairs(c, q, true, person, &mut out);
     out
+}
+
+/// The tokens of `a` and of `b` (bit i: token i) that may align by a rule that is not a token
+/// similarity, so an index does not find them: a particle typo, and in person names (`person`) a
+/// token that is the initials of a run of the other name (the whole other name is marked: the
+/// run is not worked out here). Used by [`Scorer::upper_bound`], which must never be below the
+/// score.
+fn unsearched_pairs(a: &NormName, b: &NormName, person: bool) -> (u64, u64) {
+    let (mut mask_a, mut mask_b) = (0u64, 0u64);
+    let all = |n: &NormName| (0..n.tokens.len().min(64)).fold(0u64, |m, j| m | (1 << j));
+    for (i, x) in a.tokens.iter().enumerate().take(64) {
+        for (j, y) in b.tokens.iter().enumerate().take(64) {
+            if particle_typo(x, y) || particle_typo(y, x) {
+                mask_a |= 1 << i;
+                mask_b |= 1 << j;
+            }
+        }
+        if person && initials_of_a_run(&x.text, b) {
+            mask_a |= 1 << i;
+            mask_b |= all(b);
+        }
+    }
+    if person {
+        for (j, y) in b.tokens.iter().enumerate().take(64) {
+            if initials_of_a_run(&y.text, a) {
+                mask_b |= 1 << j;
+                mask_a |= all(a);
+            }
+        }
+    }
+    (mask_a, mask_b)
+}
+
+/// Whether `token` (2..=8 letters) spells the initials of consecutive words of `name`'s acronym
+/// source, as [`acronym_pairs`] reads them.
+fn initials_of_a_run(token: &str, name: &NormName) -> bool {
+    let t = token.as_bytes();
+    if t.len() < 2 || t.len() > 8 || !t.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let src = &name.acronym_source;
+    src.len() >= t.len()
+        && (0..=src.len() - t.len()).any(|start| {
+            src[start..start + t.len()]
+                .iter()
+                .zip(t)
+                .all(|(w, &c)| w.as_bytes().first() == Some(&c))
+        })
+}
+
+/// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.
+/// An added vowel makes a name of its own (`Ali` is not `al`), so only consonants count.
+fn particle_typo(particle: &crate::text::Token, word: &crate::text::Token) -> bool {
+    let (p, w) = (particle.text.as_bytes(), word.text.as_bytes());
+    if particle.class != TokenClass::Particle
+        || word.class != TokenClass::Word
+        || w.len() != p.len() + 1
+    {
+        return false;
+    }
+    // The one letter of `w` that `p` lacks, if the rest of `w` is `p` in order.
+    let skip = (0..w.len()).find(|&k| w[..k] == p[..k] && w[k + 1..] == p[k..]);
+    skip.is_some_and(|k| w[k].is_ascii_alphabetic() && !b"aeiouy".contains(&w[k]))
 }
 
 /// Similarity given to two different particles in one place (al / el).
@@ -572,7 +722,16 @@ fn joined_pairs(
 }
 
 /// Tokens of `short` (2..=8 letters) that are the initials of a run in `long`'s acronym source.
-fn acronym_pairs(short: &NormName, long: &NormName, flipped: bool, out: &mut Vec<Candidate>) {
+/// The run must cover two or more of `long`'s tokens (a letter of a legal form helps spell
+/// `CASIC`, but `BP` is not `BD plc`). In person names (`person`) a token of initials (`JC` for
+/// Jean-Claude) is evidence like an initial, and may stand for part of the name.
+fn acronym_pairs(
+    short: &NormName,
+    long: &NormName,
+    flipped: bool,
+    person: bool,
+    out: &mut Vec<Candidate>,
+) {
     let src = &long.acronym_source;
     if src.len() < 2 || long.tokens.is_empty() {
         return;
@@ -589,13 +748,18 @@ fn acronym_pairs(short: &NormName, long: &NormName, flipped: bool, out: &mut Vec
         }
         for start in 0..=initials.len().saturating_sub(a.len()) {
             let whole = start == 0 && a.len() == initials.len();
-            if &initials[start..start + a.len()] != a || (a.len() < 3 && !whole) {
+            if &initials[start..start + a.len()] != a || (a.len() < 3 && !whole && !person) {
                 continue;
             }
             // Map the run onto the token positions (legal forms peeled off the ends are outside).
-            let lo = start.max(long.acronym_offset) - long.acronym_offset;
-            let hi = (start + a.len()).min(long.acronym_offset + long.tokens.len());
-            if hi <= long.acronym_offset || hi - long.acronym_offset <= lo {
+            let (offset, end) = (long.acronym_offset, long.acronym_offset + long.tokens.len());
+            let lo = start.max(offset) - offset;
+            let hi = (start + a.len()).min(end);
+            if hi <= offset || hi - offset < lo + 2 {
+                continue;
+            }
+            // Two letters are too few to take one from a legal form.
+            if a.len() < 3 && (start < offset || start + a.len() > end) {
                 continue;
             }
             let run = (lo, hi - long.acronym_offset);
@@ -605,12 +769,12 @@ fn acronym_pairs(short: &NormName, long: &NormName, flipped: bool, out: &mut Vec
             } else {
                 (single, run)
             };
-            out.push(Candidate {
-                q,
-                c,
-                sim: 0.95,
-                kind: PairKind::Acronym,
-            });
+            let (sim, kind) = if person {
+                (0.8, PairKind::Initial)
+            } else {
+                (0.95, PairKind::Acronym)
+            };
+            out.push(Candidate { q, c, sim, kind });
         }
     }
 }

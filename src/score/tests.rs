@@ -88,3 +88,143 @@ fn explanation_names_the_evidence() {
     assert!(text.contains("enginering~engineering"), "{text}");
     assert!(text.contains("legal form llc ~ llc"), "{text}");
 }
+
+#[test]
+fn short_given_names_are_the_full_name() {
+    assert!(score("Bill Clinton", "William Clinton", Person) >= 0.95);
+    assert!(score("Bibi Netanyahu", "Benjamin Netanyahu", Person) >= 0.95);
+    // A first name written short is read like an initial, never a match alone.
+    assert!(score("Tim Cook", "Timothy Cook", Person) >= 0.85);
+    // Different people with one surname: the given names contradict.
+    assert!(score("Bill Gates", "Robert Gates", Person) < 0.6);
+    assert!(score("Bob Smith", "Bill Smith", Person) < 0.6);
+}
+
+#[test]
+fn wade_giles_and_pinyin_are_one_name() {
+    assert!(score("Mao Tse-tung", "Mao Zedong", Person) >= 0.9);
+    assert!(score("Hsi Chin-ping", "Xi Jinping", Person) >= 0.9);
+    assert!(score("Chou En-lai", "Zhou Enlai", Person) >= 0.9);
+    // Another person of the same surname stays another person.
+    assert!(score("Mao Tse-tung", "Mao Anying", Person) < 0.6);
+    assert!(score("Hsi Chin-ping", "Xi Mingze", Person) < 0.6);
+}
+
+#[test]
+fn father_and_son_around_bin_are_two_people() {
+    let swapped = compare_names(
+        "SALMAN BIN MUHAMMAD AL-RAWI",
+        "MUHAMMAD BIN SALMAN AL-RAWI",
+        Person,
+    );
+    assert!(swapped.score <= 0.7, "{swapped}");
+    assert!(swapped.to_string().contains("father and son"), "{swapped}");
+    assert!(
+        score(
+            "IBRAHIM BIN AL-DIN AL-MASRI",
+            "SAIF-AL-DIN BIN IBRAHIM AL-MASRI",
+            Person
+        ) <= 0.7
+    );
+    // Same order, other spelling: still the same person.
+    assert!(score("Muhammad bin Salman", "Mohammed bin Salman", Person) >= 0.9);
+    // A particle at either end links nothing: a scrambled order is not a swap.
+    assert!(score("Salman Mohammed bin", "Mohammed bin Salman", Person) >= 0.8);
+    // Organizations have no fathers.
+    assert!(score("Salman bin Ali Trading", "Ali bin Salman Trading", Org) >= 0.8);
+}
+
+#[test]
+fn initials_alone_do_not_match_a_person() {
+    let m = compare_names("N.N.", "Nursultan Nazarbayev", Person);
+    assert!(m.score <= 0.5, "{m}");
+    // Joined initials of given names, with the surname: a match.
+    assert!(score("JC Juncker", "Jean-Claude Juncker", Person) >= 0.85);
+    assert!(score("J.-C. Juncker", "Jean-Claude Juncker", Person) >= 0.85);
+    // Other initials with the same surname are another person.
+    assert!(score("JP Juncker", "Jean-Claude Juncker", Person) < 0.8);
+}
+
+#[test]
+fn an_acronym_needs_two_words_of_the_name() {
+    // `BP` against `BD plc`: one letter from the legal form does not make an acronym.
+    assert!(score("BD p.l.c.", "BP p.l.c.", Org) < 0.8);
+    assert!(score("BP", "British Petroleum", Org) >= 0.85);
+}
+
+#[test]
+fn a_consonant_added_to_a_particle_is_a_typo() {
+    assert!(score("Bashar xal-Assad", "Bashar al-Assad", Person) >= 0.9);
+    // A vowel added makes another name: Ali is not al.
+    assert!(score("Ali Hassan", "Al Hassan", Person) < 0.8);
+}
+
+#[test]
+fn two_parenthesised_qualifiers_are_compared() {
+    assert!(
+        score(
+            "Bank of China (Hong Kong) Limited",
+            "Bank of China (Singapore) Limited",
+            Org
+        ) < 0.8
+    );
+    assert!(
+        score(
+            "Bank of China (Hong Kong) Limited",
+            "Bank of China (Hong Kong) Ltd",
+            Org
+        ) >= 0.95
+    );
+    // One qualifier: the parent's name is inside the branch's.
+    assert!(score("Deutsche Bank (Schweiz) AG", "Deutsche Bank AG", Org) >= 0.8);
+}
+
+#[test]
+fn aliases_joined_by_a_slash_are_read_alone() {
+    assert!(score("Al Qaeda", "Al-Qa'ida/Islamic Army", Org) >= 0.85);
+    assert!(score("Islamic Army", "Al-Qa'ida/Islamic Army", Org) >= 0.95);
+    // `A/S` is a legal form, not two aliases.
+    assert!(score("Bowne Global Solutions A/S", "Bowne Global Solutions", Org) >= 0.95);
+}
+
+#[test]
+fn katakana_names_compare_with_latin() {
+    let m = compare_names("Barack Obama", "バラク・オバマ", Person);
+    assert!(m.score >= 0.8, "{m}");
+}
+
+#[test]
+fn country_initialisms_are_the_country() {
+    assert!(
+        score(
+            "U.S. Department of State",
+            "United States Department of State",
+            Org
+        ) >= 0.95
+    );
+    assert!(score("US Steel Corporation", "UK Steel Corporation", Org) < 0.8);
+}
+
+#[test]
+fn the_upper_bound_covers_pairs_an_index_does_not_search() {
+    // An index that found only the exactly equal tokens: the particle typo and the initials
+    // still align, so the bound must allow for them.
+    let scorer = Scorer::new(Weights::default());
+    for (a, b) in [
+        ("Bashar xal-Assad", "Bashar al-Assad"),
+        ("JC Juncker", "Jean-Claude Juncker"),
+    ] {
+        let (q, c) = (normalize(a, Person), normalize(b, Person));
+        let exact = |n: &NormName, other: &NormName, i: usize| {
+            if other.tokens.iter().any(|t| t.text == n.tokens[i].text) {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let bound =
+            scorer.upper_bound(&q, &|i| exact(&q, &c, i), &c, &|j| exact(&c, &q, j), Person);
+        let score = scorer.score(&q, &c, Person);
+        assert!(bound >= score, "{a} / {b}: bound {bound} < score {score}");
+    }
+}

@@ -4,4 +4,7 @@
 pub mod normalize;
 pub mod translit;
 
-pub use normalize::{name_variants, normalize, LegalForm, NormName, Token, TokenClass};
+pub use normalize::{
+    has_parenthesised_part, is_lineage_particle, name_variants, normalize, LegalForm, NormName,
+    Token, TokenClass,
+};

@@ -3,7 +3,9 @@
 //! Steps: `SURNAME, Given` reordered for persons; script folding (`translit::fold`); tokenizing
 //! (apostrophes join, `A.B.C.` joins to `abc`, `&` is `and`, digits inside words read as letters:
 //! `Sech1n`); numbers as digits (`First` = `1st` = `1`, `Forty-Four` = `44`); abbreviations written
-//! out; legal forms at either end peeled off into [`NormName::legal_forms`] (evidence, not the name);
+//! out; short given names to the full name (`Bill` = `William`) and Wade-Giles syllables to pinyin
+//! (`Tse-tung` = `ze dong`), so variants that share no letters are one token for the scorer and the
+//! index alike; legal forms at either end peeled off into [`NormName::legal_forms`] (evidence, not the name);
 //! stopwords and titles dropped; every remaining token classed (word, generic, particle, number,
 //! initial, patronymic) so the scorer can weigh it. The tables are in `data/`.
 //!
@@ -111,11 +113,15 @@ enum TermClass {
     Generic,
     Particle,
     Title,
+    /// A particle that links a name to the father's (bin, ibn): classed as a particle.
+    Lineage,
 }
 
 struct Terms {
     class: HashMap<&'static str, TermClass>,
     expand: HashMap<&'static str, &'static str>,
+    /// One token for the forms of one name: short given names, Wade-Giles syllables.
+    canonical: HashMap<&'static str, &'static str>,
     numbers: HashMap<&'static str, u32>,
     /// Legal form variants as space-joined token sequences.
     legal: HashMap<&'static str, LegalForm>,
@@ -134,6 +140,7 @@ static TERMS: LazyLock<Terms> = LazyLock::new(|| {
             Some("generic") => TermClass::Generic,
             Some("particle") => TermClass::Particle,
             Some("title") => TermClass::Title,
+            Some("lineage") => TermClass::Lineage,
             Some("expand") => {
                 if let Some(e) = r.get(2) {
                     expand.insert(r[0], *e);
@@ -143,6 +150,17 @@ static TERMS: LazyLock<Terms> = LazyLock::new(|| {
             _ => continue,
         };
         class.insert(r[0], c);
+    }
+    let mut canonical = HashMap::default();
+    for r in tables::rows(include_str!("../../data/given_names.tsv")) {
+        for short in &r[1..] {
+            canonical.insert(*short, r[0]);
+        }
+    }
+    for r in tables::rows(include_str!("../../data/romanization.tsv")) {
+        if let Some(pinyin) = r.get(1) {
+            canonical.insert(r[0], *pinyin);
+        }
     }
     let numbers = tables::rows(include_str!("../../data/numbers.tsv"))
         .filter_map(|r| Some((r[0], r.get(1)?.parse().ok()?)))
@@ -176,6 +194,7 @@ static TERMS: LazyLock<Terms> = LazyLock::new(|| {
     Terms {
         class,
         expand,
+        canonical,
         numbers,
         legal,
         legal_fuzzy,
@@ -253,10 +272,27 @@ fn is_mostly_syllabic(name: &str) -> bool {
     letters > 0 && syllabic * 2 >= letters
 }
 
-/// Readings of a name with a parenthesised part: as written, without the part, and the part
-/// alone ("Foreign Intelligence Service (SVR)", "Deutsche Bank (Schweiz) AG").
+/// A particle that links a name to the father's (`bin`, `ibn`, `bint`, `ould`): in `X bin Y`, X is
+/// the person and Y the father, so the order of the names around it matters.
+pub fn is_lineage_particle(token: &str) -> bool {
+    TERMS.class.get(token) == Some(&TermClass::Lineage)
+}
+
+/// Whether a name carries a parenthesised qualifier ("Bank of China (Hong Kong) Limited").
+pub fn has_parenthesised_part(name: &str) -> bool {
+    matches!((name.find('('), name.rfind(')')), (Some(open), Some(close)) if open < close)
+}
+
+/// Readings of a name: as written; with a parenthesised part, without it and the part alone
+/// ("Foreign Intelligence Service (SVR)", "Deutsche Bank (Schweiz) AG"); with aliases joined by a
+/// slash ("Al-Qa'ida/Islamic Army"), each alias. A slash between short pieces is part of the name
+/// (`A/S`, `c/o`): only a slash with a word of three or more letters on both sides separates.
 pub fn name_variants(name: &str) -> Vec<String> {
     let mut out = vec![name.to_string()];
+    let aliases = slash_aliases(name);
+    if aliases.len() > 1 {
+        out.extend(aliases.into_iter().map(str::to_string));
+    }
     if let (Some(open), Some(close)) = (name.find('('), name.rfind(')')) {
         if open < close {
             let inner = name[open + 1..close].trim();
@@ -271,6 +307,32 @@ pub fn name_variants(name: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The pieces of `name` between slashes that separate aliases (see [`name_variants`]).
+fn slash_aliases(name: &str) -> Vec<&str> {
+    let letters_before = |s: &str| {
+        s.chars()
+            .rev()
+            .take_while(|c| c.is_alphabetic() || *c == '\'')
+            .count()
+    };
+    let letters_after = |s: &str| {
+        s.chars()
+            .take_while(|c| c.is_alphabetic() || *c == '\'')
+            .count()
+    };
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (i, _) in name.match_indices('/') {
+        if letters_before(&name[..i]) >= 3 && letters_after(&name[i + 1..]) >= 3 {
+            pieces.push(name[start..i].trim());
+            start = i + 1;
+        }
+    }
+    pieces.push(name[start..].trim());
+    pieces.retain(|p| !p.is_empty());
+    pieces
 }
 
 /// `SURNAME, Given Names` → `Given Names SURNAME` (one comma, no legal form after it).
@@ -291,7 +353,7 @@ fn classify(text: &str, kind: EntityKind) -> TokenClass {
     }
     match TERMS.class.get(text) {
         Some(TermClass::Generic) if kind != EntityKind::Person => return TokenClass::Generic,
-        Some(TermClass::Particle) => return TokenClass::Particle,
+        Some(TermClass::Particle | TermClass::Lineage) => return TokenClass::Particle,
         _ => {}
     }
     if kind != EntityKind::Organization
@@ -412,7 +474,10 @@ fn numbers_and_expansions(words: Vec<String>) -> Vec<String> {
         pending_tens = None;
         match terms.expand.get(w.as_str()) {
             Some(e) => out.extend(e.split(' ').map(str::to_string)),
-            None => out.push(w),
+            None => match terms.canonical.get(w.as_str()) {
+                Some(c) => out.push((*c).to_string()),
+                None => out.push(w),
+            },
         }
     }
     out
@@ -596,7 +661,69 @@ mod tests {
         assert_eq!(initials, "casic");
     }
 
+    #[test]
+    fn short_given_names_and_wade_giles_become_one_token() {
+        let person = EntityKind::Person;
+        assert_eq!(keys("Bill Clinton", person).0, "william clinton");
+        assert_eq!(keys("Bibi Netanyahu", person).0, "benjamin netanyahu");
+        // A short form that begins the full name stays as written.
+        assert_eq!(keys("Tim Cook", person).0, "tim cook");
+        assert_eq!(keys("Mao Tse-tung", person).0, "mao ze dong");
+        assert_eq!(keys("Hsi Chin-p'ing", person).0, "xi jin ping");
+        // Pinyin is left alone, also where it looks like Wade-Giles (`ping`, `chu`).
+        assert_eq!(
+            keys("Ping Bing Trading", EntityKind::Unknown).0,
+            "ping bing trading"
+        );
+        assert_eq!(keys("Chu Yang", person).0, "chu yang");
+    }
+
+    #[test]
+    fn lineage_particles() {
+        assert!(is_lineage_particle("bin"));
+        assert!(is_lineage_particle("ibn"));
+        assert!(!is_lineage_particle("al"));
+        assert_eq!(
+            normalize("Salman bin Ali", EntityKind::Person).tokens[1].class,
+            TokenClass::Particle
+        );
+    }
+
+    #[test]
+    fn slashes_between_words_separate_aliases() {
+        assert_eq!(
+            name_variants("Al-Qa'ida/Islamic Army"),
+            vec!["Al-Qa'ida/Islamic Army", "Al-Qa'ida", "Islamic Army"]
+        );
+        for one in [
+            "Bowne Global Solutions Denmark, A/S",
+            "Gazprom c/o Ivanov",
+            "Nova S/A",
+        ] {
+            assert_eq!(name_variants(one), vec![one], "{one}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn normalizing_a_key_again_changes_nothing(
+            name in "(bill|bibi|tse|tung|hsi|chin|ping|jack|[a-z]{2,7})( (bob|chou|kuo|ted|[a-z]{2,7})){0,3}"
+        ) {
+            let once = normalize(&name, EntityKind::Unknown).key();
+            let twice = normalize(&once, EntityKind::Unknown).key();
+            proptest::prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn slash_aliases_are_pieces_of_the_name(name in "[A-Za-z' /]{0,30}") {
+            let variants = name_variants(&name);
+            proptest::prop_assert_eq!(&variants[0], &name);
+            for v in &variants[1..] {
+                proptest::prop_assert!(!v.is_empty());
+                proptest::prop_assert!(name.contains(v.as_str()));
+            }
+        }
+
         #[test]
         fn tokens_are_lowercase_ascii_alphanumerics(name in "\\PC{0,40}") {
             for kind in [EntityKind::Person, EntityKind::Organization, EntityKind::Unknown] {

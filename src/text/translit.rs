@@ -20,6 +20,13 @@ static CYRILLIC: LazyLock<HashMap<char, &'static str>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Arabic-script letters read as vowels: (at the start of a word, elsewhere).
+static ARABIC_VOWELS: LazyLock<HashMap<char, (&'static str, &'static str)>> = LazyLock::new(|| {
+    crate::tables::rows(include_str!("../../data/translit_arabic.tsv"))
+        .filter_map(|r| Some((r[0].chars().next()?, (*r.get(1)?, *r.get(2)?))))
+        .collect()
+});
+
 /// Folds `text` to lowercase ASCII: case folding, diacritics removed, other scripts transliterated.
 /// Punctuation is kept (as its closest ASCII form) so callers can still split on it.
 pub fn fold(text: &str) -> String {
@@ -30,14 +37,32 @@ pub fn fold(text: &str) -> String {
 
 /// As [`fold`], appending to `out`.
 pub fn fold_into(text: &str, out: &mut String) {
+    let mut word_start = true;
     for c in text.chars() {
+        let at_word_start = word_start;
+        // Vowel signs (harakat) are inside a word.
+        word_start = !(c.is_alphanumeric() || is_combining_mark(c));
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        // Before decomposition: أ would lose its hamza and fold as bare alef anyway, but the
+        // table keeps each letter's own reading.
+        if let Some((initial, elsewhere)) = ARABIC_VOWELS.get(&c) {
+            out.push_str(if at_word_start { initial } else { elsewhere });
             continue;
         }
         for lc in c.to_lowercase() {
             if let Some(latin) = CYRILLIC.get(&lc) {
                 out.push_str(latin);
+                continue;
+            }
+            // Kana decompose into a base sign and a voicing mark (バ = ハ + ゛): decomposing
+            // would read `ba` as `ha`, so they are transliterated whole.
+            if is_kana(lc) {
+                for a in any_ascii::any_ascii_char(lc).chars() {
+                    out.push(a.to_ascii_lowercase());
+                }
                 continue;
             }
             // Decompose so "é" folds to "e" and "ё" to its table entry.
@@ -72,6 +97,11 @@ pub fn fold_into(text: &str, out: &mut String) {
     }
 }
 
+/// Hiragana and katakana (with the katakana middle dot and prolonged sound mark).
+fn is_kana(c: char) -> bool {
+    matches!(c as u32, 0x3041..=0x30FA | 0x30FC..=0x30FF)
+}
+
 pub fn is_syllabic(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF)
 }
@@ -102,5 +132,28 @@ mod tests {
         assert!(fold("中国航天科工集团有限公司").is_ascii());
         assert!(fold("Κυριάκος").starts_with("kyri"));
         assert!(fold("محمد").is_ascii());
+    }
+
+    #[test]
+    fn arabic_long_vowels_are_vowels() {
+        assert_eq!(fold("فرناندو"), "frnandu");
+        assert_eq!(fold("يوسف"), "yusf");
+        assert_eq!(fold("وليد"), "wlid");
+        assert_eq!(fold("أوندوا"), "aundua");
+    }
+
+    #[test]
+    fn voiced_kana_keep_their_voicing() {
+        assert!(
+            fold("バラク・オバマ").starts_with("baraku"),
+            "{}",
+            fold("バラク・オバマ")
+        );
+        assert!(
+            fold("バラク・オバマ").ends_with("obama"),
+            "{}",
+            fold("バラク・オバマ")
+        );
+        assert_eq!(fold("ガ"), "ga");
     }
 }

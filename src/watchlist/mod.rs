@@ -6,6 +6,7 @@
 
 pub mod csl;
 mod csvfile;
+pub mod diff;
 pub mod eu;
 pub mod ftm;
 pub mod native;

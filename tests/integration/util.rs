@@ -10,6 +10,11 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A file under `fixtures/`, as a string argument for redflag.
+pub fn fixture(rel: &str) -> String {
+    repo().join("fixtures").join(rel).display().to_string()
+}
+
 /// `../shared` beside the repository, or None (tests that need it print why they skip).
 pub fn shared() -> Option<PathBuf> {
     let p = repo().join("..").join("shared");

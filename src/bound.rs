@@ -1,0 +1,172 @@
+//! An upper bound on a candidate's name score from what the index saw, so that most candidates
+//! are never aligned: a party name built of common words reaches hundreds of listed names, and
+//! few of them can come near the report threshold.
+//!
+//! The bound is [`Scorer::upper_bound`] fed with, for every token of both names, the best
+//! similarity with which it can align: what the index found (query tokens and runs reaching
+//! listed tokens, runs and acronyms), 1 for the pairs the index does not look for (initials,
+//! particles, a short first given name), and for the query's generic words, which the index does
+//! not search on their own, their similarity to the candidate's tokens and runs computed here
+//! from the vocabulary. It must never be below the real score: `tests/integration/index.rs`
+//! screens generated names with and without it and expects the same results.
+//! Not here: the score itself (`score`) or finding candidates (`index`).
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
+use crate::model::EntityKind;
+use crate::score::Scorer;
+use crate::text::{NormName, Token, TokenClass};
+
+/// What one query lets the index tell about any candidate: built once per party name.
+pub struct QueryEvidence<'a> {
+    query: &'a NormName,
+    /// Query tokens the index did not look up (see [`unsearched_tokens`]).
+    unsearched: u64,
+    /// For each unsearched generic word of the query (by position): the listed tokens and runs
+    /// similar to it, with their similarity.
+    generic: Vec<(usize, HashMap<&'a str, f32>)>,
+}
+
+/// Tokens that pair without the index looking: an initial with any word of its letter, a
+/// particle with any particle.
+fn loose(t: &Token) -> bool {
+    matches!(t.class, TokenClass::Initial | TokenClass::Particle)
+}
+
+impl<'a> QueryEvidence<'a> {
+    pub fn new(index: &'a NameIndex, query: &'a NormName, floor: f32) -> QueryEvidence<'a> {
+        let unsearched = unsearched_tokens(query);
+        let generic = query
+            .tokens
+            .iter()
+            .enumerate()
+            .take(64)
+            .filter(|(i, t)| unsearched & (1 << i) != 0 && !loose(t))
+            .map(|(i, t)| {
+                (
+                    i,
+                    index.similar_entries(&t.text, floor).into_iter().collect(),
+                )
+            })
+            .collect();
+        QueryEvidence {
+            query,
+            unsearched,
+            generic,
+        }
+    }
+
+    /// An upper bound on `scorer.score(q, candidate, kind)`, where `q` is the query normalized
+    /// for `kind` and `flags` what the index found for the candidate.
+    pub fn bound(
+        &self,
+        scorer: &Scorer,
+        q: &NormName,
+        candidate: &NormName,
+        flags: &CandidateFlags,
+        kind: EntityKind,
+    ) -> f32 {
+        let query = self.query;
+        let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
+        // A person's first given name written short (Alex / Alexander) pairs by prefix.
+        let first_given_short = person_rules
+            && match (q.tokens.first(), candidate.tokens.first()) {
+                (Some(a), Some(b)) => {
+                    let (short, long) = if a.text.len() <= b.text.len() {
+                        (&a.text, &b.text)
+                    } else {
+                        (&b.text, &a.text)
+                    };
+                    short.len() >= 3 && long.starts_with(short.as_str())
+                }
+                _ => false,
+            };
+
+        // The candidate's tokens: what the index found, raised by the generic words' matches.
+        let n = candidate.tokens.len();
+        let mut c_best: Vec<f32> = (0..n).map(|j| flags.record_sim(j)).collect();
+        for (j, t) in candidate.tokens.iter().enumerate() {
+            if loose(t) || (j == 0 && first_given_short) {
+                c_best[j] = 1.0;
+            }
+        }
+        let mut generic_best = vec![0f32; self.generic.len()];
+        let mut run = String::new();
+        for (g, (_, similar)) in self.generic.iter().enumerate() {
+            for start in 0..n {
+                run.clear();
+                for len in 1..=3.min(n - start) {
+                    run.push_str(&candidate.tokens[start + len - 1].text);
+                    if let Some(&sim) = similar.get(run.as_str()) {
+                        generic_best[g] = generic_best[g].max(sim);
+                        for b in &mut c_best[start..start + len] {
+                            *b = b.max(sim);
+                        }
+                    }
+                }
+            }
+        }
+
+        // A generic word that is the acronym of a run of the candidate (the scorer's rule: 2 to 8
+        // letters, 3 at least unless the whole name).
+        let initials: Vec<u8> = candidate
+            .acronym_source
+            .iter()
+            .filter_map(|w| w.bytes().next())
+            .collect();
+        for (g, &(k, _)) in self.generic.iter().enumerate() {
+            let a = query.tokens[k].text.as_bytes();
+            if a.len() < 2 || a.len() > 8 || a.len() > initials.len() {
+                continue;
+            }
+            for start in 0..=initials.len() - a.len() {
+                let whole = start == 0 && a.len() == initials.len();
+                if &initials[start..start + a.len()] != a || (a.len() < 3 && !whole) {
+                    continue;
+                }
+                let mask = acronym_span_mask(candidate, start, start + a.len());
+                generic_best[g] = 1.0;
+                for (j, b) in c_best.iter_mut().enumerate().take(64) {
+                    if mask & (1 << j) != 0 {
+                        *b = 1.0;
+                    }
+                }
+            }
+        }
+
+        // Query tokens are known to the index by position in `query`; `q` may order them
+        // differently (a person's `SURNAME, Given`), so they are matched by text.
+        let q_sim = |i: usize| {
+            if i == 0 && first_given_short {
+                return 1.0;
+            }
+            let text = &q.tokens[i].text;
+            let mut known = false;
+            let mut best: f32 = 0.0;
+            for (k, t) in query.tokens.iter().enumerate() {
+                if t.text != *text {
+                    continue;
+                }
+                known = true;
+                if k >= 64 || loose(t) {
+                    return 1.0;
+                }
+                best = best.max(flags.query_sim(k));
+                if self.unsearched & (1 << k) != 0 {
+                    if let Some(g) = self.generic.iter().position(|(p, _)| *p == k) {
+                        best = best.max(generic_best[g]);
+                    }
+                }
+            }
+            // A token of the per-kind normalization the index did not see: assume it aligns.
+            if known {
+                best
+            } else {
+                1.0
+            }
+        };
+        let c_sim = |j: usize| c_best.get(j).copied().unwrap_or(1.0);
+        scorer.upper_bound(q, &q_sim, candidate, &c_sim, kind)
+    }
+}
