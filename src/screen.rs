@@ -105,6 +105,16 @@ pub fn entity_countries(e: &crate::model::Entity) -> Vec<&'static str> {
     out
 }
 
+/// Orders hits as results show them: the worst decision first, then the best score.
+pub fn sort_hits(hits: &mut [Hit]) {
+    hits.sort_by(|a, b| {
+        b.decision
+            .cmp(&a.decision)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.entity_id.cmp(&b.entity_id))
+    });
+}
+
 /// Party results kept for reuse within one screener; beyond it results are computed, not kept.
 const RESULT_CACHE_ENTRIES: usize = 100_000;
 
@@ -222,12 +232,7 @@ impl Screener {
         let ownership = self.ownership_hits(&hits);
         hits.extend(ownership);
         hits.extend(self.address_hits(party));
-        hits.sort_by(|a, b| {
-            b.decision
-                .cmp(&a.decision)
-                .then(b.score.total_cmp(&a.score))
-                .then(a.entity_id.cmp(&b.entity_id))
-        });
+        sort_hits(&mut hits);
         let decision = hits
             .iter()
             .map(|h| h.decision)
