@@ -35,7 +35,7 @@ pub struct Party {
 }
 
 /// What kind of evidence a hit rests on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HitKind {
     Name,
@@ -44,7 +44,7 @@ pub enum HitKind {
 }
 
 /// One listed entity a party matched, with the evidence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Hit {
     /// The source list's own id of the entity.
     pub entity_id: String,
@@ -64,7 +64,7 @@ pub struct Hit {
     pub entity_index: usize,
     /// The analyst decision applied to this hit, when screening with a store. A false positive
     /// leaves the hit in the output with decision `clear`; a true match makes it block.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied: Option<crate::decision::AppliedDecision>,
 }
 

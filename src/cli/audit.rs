@@ -1,4 +1,5 @@
-//! `redflag audit verify|show`: checks the hash chain of the audit trail, or prints one run.
+//! `redflag audit verify|show|report`: checks the hash chain of the audit trail, or prints one
+//! run as JSON or as the HTML report.
 
 use std::io::Write;
 
@@ -26,6 +27,16 @@ pub enum AuditCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// The HTML report of a stored run (as `screen --report` writes it), from the audit trail.
+    Report {
+        /// The run id.
+        run: String,
+        /// Write the report here (default: stdout).
+        #[arg(short, long, value_name = "FILE.html")]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 pub fn run(args: AuditArgs) -> Result<i32> {
@@ -43,6 +54,17 @@ pub fn run(args: AuditArgs) -> Result<i32> {
             let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &shown)?;
             writeln!(out)?;
+            Ok(0)
+        }
+        AuditCommand::Report { run, output, store } => {
+            let report = audit::report_run(store.require()?.as_mut(), &run)?;
+            let html = redflag::report::render(&report);
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, html).map_err(|e| redflag::Error::io(&path, e))?
+                }
+                None => std::io::stdout().lock().write_all(html.as_bytes())?,
+            }
             Ok(0)
         }
     }

@@ -440,3 +440,101 @@ pub fn show(store: &mut dyn Store, run: &str) -> Result<serde_json::Value> {
         "parties": parties,
     }))
 }
+
+/// A party result as `RunRecorder::party` stored it.
+#[derive(serde::Deserialize)]
+struct StoredParty {
+    row: u64,
+    role: String,
+    name: String,
+    country: Option<String>,
+    address: Option<crate::model::Address>,
+    decision: crate::policy::Decision,
+    hits: Vec<Hit>,
+    error: Option<String>,
+}
+
+/// The HTML report of a stored run (`audit report RUN`): the lists, the counts and the flagged
+/// parties as the run recorded them, with the decisions it applied. Counts per row and party are
+/// taken from the stored party results; name tokens are aligned again from the recorded names
+/// (the entities' kinds are not recorded, so names are read as of unknown kind).
+pub fn report_run(store: &mut dyn Store, run: &str) -> Result<crate::report::ReportRun> {
+    use crate::report::{FlaggedParty, ReportCollector, ReportRun, PARTIES_SHOWN};
+    let shown = show(store, run)?;
+    let start = &shown["start"];
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let lists = start["watchlists"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|l| crate::model::ListInfo {
+                    name: text(&l["name"]),
+                    format: text(&l["format"]),
+                    path: text(&l["source"]),
+                    published: l["published"].as_str().map(str::to_string),
+                    version: text(&l["version"]),
+                    content_hash: text(&l["content_hash"]),
+                    entity_count: l["entity_count"].as_u64().unwrap_or(0) as usize,
+                    ..Default::default()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut status = text(&shown["status"]);
+    if let Some(e) = shown["finish"]["error"].as_str() {
+        status = format!("{status}: {e}");
+    } else if let Some(note) = shown["note"].as_str() {
+        status = format!("{status}: {note}");
+    }
+    let mut report = ReportRun {
+        run_id: Some(run.to_string()),
+        status: Some(status),
+        started_at: text(&start["time"]),
+        redflag_version: text(&start["redflag_version"]),
+        input: format!("{} {}", text(&start["command"]), text(&start["input"])),
+        lists,
+        ..Default::default()
+    };
+    let mut collector = ReportCollector::new(PARTIES_SHOWN);
+    let mut rows: BTreeMap<u64, crate::policy::Decision> = BTreeMap::new();
+    for body in shown["parties"].as_array().into_iter().flatten() {
+        let p: StoredParty = serde_json::from_value(body.clone()).map_err(|e| {
+            Error::Usage(format!(
+                "run `{run}`: a stored party result is unreadable: {e}"
+            ))
+        })?;
+        report.parties += 1;
+        *report
+            .parties_by_decision
+            .entry(p.decision.as_str().to_string())
+            .or_insert(0) += 1;
+        let worst = rows.entry(p.row).or_insert(p.decision);
+        *worst = (*worst).max(p.decision);
+        let party = Party {
+            role: p.role,
+            name: p.name,
+            address: p.address,
+            country: p.country,
+            ..Default::default()
+        };
+        let result = PartyResult {
+            decision: p.decision,
+            hits: p.hits,
+            error: p.error,
+        };
+        if let Some(f) = FlaggedParty::from_result(p.row, &party, &result, |_| {
+            crate::model::EntityKind::Unknown
+        }) {
+            collector.add(f);
+        }
+    }
+    report.rows = rows.len() as u64;
+    for d in rows.values() {
+        *report
+            .rows_by_decision
+            .entry(d.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    collector.finish_into(&mut report);
+    Ok(report)
+}

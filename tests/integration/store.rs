@@ -133,6 +133,53 @@ fn false_positive_on_ofac(store: &str) {
     );
     assert_eq!(&rows[1][col("redflag_decision_id")], "");
 
+    // The run as the audit trail keeps it, as the HTML report: the suppressed hit with who
+    // decided it, and the blocked party.
+    let o = wd.run(&[
+        "screen",
+        csv.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--watchlist",
+        ofac,
+        "--store",
+        store,
+    ]);
+    let err = stderr(&o);
+    let run = err
+        .split("recorded as run ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no run id in {err}"));
+    let html = wd.join("run.html");
+    run_ok(
+        &wd,
+        &[
+            "audit",
+            "report",
+            run,
+            "-o",
+            html.to_str().unwrap(),
+            "--store",
+            store,
+        ],
+    );
+    let html = std::fs::read_to_string(html).unwrap();
+    for expected in [
+        run,
+        "complete",
+        "Rossiya Bank AG",
+        "Bank Rossiya",
+        "false-positive",
+        "Swiss private bank, not Bank Rossiya",
+        "alice",
+        "ofac-sdn",
+    ] {
+        assert!(html.contains(expected), "{expected} not in the report");
+    }
+    let o = wd.run(&["audit", "report", "R999999", "--store", store]);
+    assert_ne!(o.status.code(), Some(0), "an unknown run is an error");
+
     // Rescreening against the same list raises nothing: everything was answered already.
     let rescreen = |list: &str| {
         let o = wd.run(&["rescreen", "--watchlist", list, "--store", store, "-q"]);
@@ -168,7 +215,7 @@ fn false_positive_on_ofac(store: &str) {
 
     let o = wd.run(&["audit", "verify", "--store", store]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("7 runs"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("8 runs"), "{}", stdout(&o));
 }
 
 fn h_applied_id(line: &Value) -> &str {
