@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::address::{self, AddressIndex, AddressLevel};
 use crate::affiliates::Affiliates;
 use crate::index::NameIndex;
-use crate::model::{Address, EntityKind, Watchlist};
+use crate::model::{Address, EntityKind, NameType, Watchlist};
 use crate::policy::{Decision, Policy};
 use crate::score::distance::TOKEN_FLOOR;
 use crate::score::{NameMatch, Scorer, Weights};
@@ -395,6 +395,17 @@ impl Screener {
                     ));
                 }
             }
+            // A weak alias (OFAC's "weak a.k.a.", a nickname quoted in the remarks: JULIA, MIKE)
+            // is too broad to alert on part of a name: only a party named that, closely, is a
+            // hit, and never more than review.
+            let weak = entity.names[rec.name as usize].name_type == NameType::Weak;
+            if weak && m.score < t.block {
+                continue;
+            }
+            if weak {
+                m.notes
+                    .push("weak alias of the listed entity: review at most".into());
+            }
             if m.score < t.report {
                 continue;
             }
@@ -409,7 +420,8 @@ impl Screener {
             .map(|(ei, (score, ni, m, _))| {
                 let entity = &self.watchlist.entities[ei as usize];
                 let list = self.watchlist.list_of(entity);
-                let decision = if entity.status.listed && score >= t.block {
+                let weak = entity.names[ni as usize].name_type == NameType::Weak;
+                let decision = if entity.status.listed && score >= t.block && !weak {
                     Decision::Block
                 } else if score >= t.review {
                     Decision::Review
