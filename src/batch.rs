@@ -22,6 +22,8 @@ use crate::input::{ShipmentReader, ShipmentRow};
 use crate::output::{ResultWriter, ScreenedRow};
 use crate::policy::Decision;
 use crate::screen::{PartyResult, Screener};
+use crate::store::audit::RunRecorder;
+use crate::store::{DecisionBook, Store};
 
 /// Rows screened per parallel chunk.
 pub const CHUNK_ROWS: usize = 2048;
@@ -162,6 +164,14 @@ impl Summary {
     }
 }
 
+/// What a batch with a decision store adds: the decisions in force applied to every party, and
+/// every screened row recorded in the run's audit trail (written chunk by chunk).
+pub struct Recording<'a> {
+    pub book: &'a DecisionBook,
+    pub store: &'a mut dyn Store,
+    pub recorder: &'a mut RunRecorder,
+}
+
 /// Screens every row of `reader` into `writer`. `on_chunk` is called with the rows done so far.
 pub fn run<R: Read + Send + 'static, W: Write>(
     reader: ShipmentReader<R>,
@@ -169,18 +179,21 @@ pub fn run<R: Read + Send + 'static, W: Write>(
     writer: &mut ResultWriter<W>,
     on_chunk: impl FnMut(u64),
 ) -> Result<Summary> {
-    run_observed(reader, screener, writer, on_chunk, |_| {})
+    run_observed(reader, screener, writer, None, on_chunk, |_| {})
 }
 
-/// As [`run`], and `on_row` sees each screened row after it is written (for the HTML report,
-/// which keeps what it needs of it; the row itself is dropped with its chunk).
+/// As [`run`], with a decision store's `recording` when given, and `on_row` seeing each screened
+/// row after it is written (for the HTML report, which keeps what it needs of it; the row itself
+/// is dropped with its chunk).
 pub fn run_observed<R: Read + Send + 'static, W: Write>(
     reader: ShipmentReader<R>,
     screener: &Screener,
     writer: &mut ResultWriter<W>,
+    mut recording: Option<Recording>,
     mut on_chunk: impl FnMut(u64),
     mut on_row: impl FnMut(&ScreenedRow),
 ) -> Result<Summary> {
+    let book = recording.as_ref().map(|r| r.book);
     let (tx, rx) = sync_channel::<Result<ShipmentRow>>(CHUNK_ROWS);
     // Detached on purpose: when writing fails, the caller returns at once; the reader thread ends
     // at its next send (the queue is gone) instead of holding the caller up on a stalled input.
@@ -224,7 +237,16 @@ pub fn run_observed<R: Read + Send + 'static, W: Write>(
                 let results: Vec<PartyResult> = if row.error.is_some() {
                     Vec::new()
                 } else {
-                    row.parties.iter().map(|p| screener.screen(p)).collect()
+                    row.parties
+                        .iter()
+                        .map(|p| {
+                            let mut r = screener.screen(p);
+                            if let Some(book) = book {
+                                book.apply(screener, p, &mut r);
+                            }
+                            r
+                        })
+                        .collect()
                 };
                 let addresses = row.parties.iter().map(party_building).collect();
                 (ScreenedRow { row, results }, addresses)
@@ -233,6 +255,9 @@ pub fn run_observed<R: Read + Send + 'static, W: Write>(
         for (s, addresses) in screened {
             writer.write(&s)?;
             summary.add(&s);
+            if let Some(rec) = recording.as_mut() {
+                record_row(rec.recorder, screener, &s);
+            }
             on_row(&s);
             for (p, a) in s.row.parties.iter().zip(addresses) {
                 if let Some((name_key, parsed)) = a {
@@ -247,6 +272,9 @@ pub fn run_observed<R: Read + Send + 'static, W: Write>(
             }
         }
         writer.flush()?;
+        if let Some(rec) = recording.as_mut() {
+            rec.recorder.flush(rec.store, false)?;
+        }
         on_chunk(summary.rows);
     }
     summary.clusters = tracker.finish();
@@ -256,6 +284,25 @@ pub fn run_observed<R: Read + Send + 'static, W: Write>(
     writer.flush()?;
     let _ = feeder.join();
     Ok(summary)
+}
+
+/// Hands a screened row to the run's recorder; a row that could not be read is recorded as
+/// an error result, so the trail shows it was not screened.
+fn record_row(recorder: &mut RunRecorder, screener: &Screener, s: &ScreenedRow) {
+    recorder.row();
+    match &s.row.error {
+        Some(e) => recorder.party(
+            screener,
+            s.row.row,
+            &crate::screen::Party::default(),
+            &PartyResult::error(e.clone()),
+        ),
+        None => {
+            for (p, r) in s.row.parties.iter().zip(&s.results) {
+                recorder.party(screener, s.row.row, p, r);
+            }
+        }
+    }
 }
 
 /// A party's normalized name and its parsed address.

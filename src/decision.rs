@@ -33,10 +33,10 @@ impl Disposition {
         }
     }
 
-    /// Parses the spelling `as_str` writes; also accepts `_` for `-` and any letter case,
-    /// since analysts type these into spreadsheets.
+    /// Parses the spelling `as_str` writes; also accepts `_` or a space for `-` and any letter
+    /// case, since analysts type these into spreadsheets.
     pub fn parse(s: &str) -> Option<Disposition> {
-        let s = s.trim().to_ascii_lowercase().replace('_', "-");
+        let s = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
         Disposition::ALL.into_iter().find(|d| d.as_str() == s)
     }
 }
@@ -74,6 +74,10 @@ mod tests {
         assert_eq!(
             Disposition::parse(" False_Positive "),
             Some(Disposition::FalsePositive)
+        );
+        assert_eq!(
+            Disposition::parse("True match"),
+            Some(Disposition::TrueMatch)
         );
         assert_eq!(Disposition::parse("clear"), None);
         assert_eq!(Disposition::parse(""), None);

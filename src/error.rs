@@ -87,6 +87,27 @@ pub enum Error {
     /// The caller asked for something that does not make sense.
     #[error("{0}")]
     Usage(String),
+    /// The decision store cannot be reached or opened (a server down, a locked or missing
+    /// directory): the answer cannot be recorded, so it is not given.
+    #[error("decision store unavailable: {0}")]
+    StoreUnavailable(String),
+    /// The store is not a redflag store, or its contents are damaged. Never recreated silently.
+    #[error("{store}: not a usable redflag store: {message}")]
+    StoreCorrupt { store: String, message: String },
+    /// The store was written by a newer redflag (a higher schema version than this one knows).
+    #[error("{store}: schema version {found} is newer than this redflag knows ({known}); upgrade redflag")]
+    StoreTooNew {
+        store: String,
+        found: i64,
+        known: i64,
+    },
+    /// `audit verify` found a record that was edited, deleted or inserted out of the chain.
+    #[error("audit trail broken at record {seq} (run {run}): {message}")]
+    AuditBroken {
+        seq: i64,
+        run: String,
+        message: String,
+    },
 }
 
 impl Error {
@@ -118,6 +139,9 @@ impl Error {
             Error::WatchlistUnavailable(_) => exit::UNAVAILABLE,
             Error::Config { .. } => exit::CONFIG,
             Error::Usage(_) => exit::USAGE,
+            Error::StoreUnavailable(_) => exit::UNAVAILABLE,
+            Error::StoreCorrupt { .. } | Error::AuditBroken { .. } => exit::DATAERR,
+            Error::StoreTooNew { .. } => exit::CONFIG,
         }
     }
 }

@@ -365,7 +365,7 @@ impl NameIndex {
         self.embedded.clear();
         self.embedded_max_tokens = 0;
         for (ri, r) in self.records.iter().enumerate() {
-            if embeddable(&r.norm) {
+            if embeddable(&r.norm, r.kind) {
                 self.embedded_max_tokens = self.embedded_max_tokens.max(r.norm.tokens.len());
                 self.embedded
                     .entry(r.norm.key().into_boxed_str())
@@ -591,14 +591,20 @@ impl NameIndex {
     }
 }
 
-/// A listed name can be searched for inside longer names when it is distinctive on its own.
-fn embeddable(n: &NormName) -> bool {
+/// A listed name can be searched for inside longer names when it is distinctive on its own. A
+/// single word is, for an organisation (a brand: Tradetools); a person's or a vessel's single
+/// name is usually an ordinary word or given name (the tankers DANIEL and FOREST), and finding
+/// it inside a company's name says nothing.
+fn embeddable(n: &NormName, kind: EntityKind) -> bool {
     let words = n
         .tokens
         .iter()
         .filter(|t| t.class == TokenClass::Word)
         .count();
-    words >= 2 || (words == 1 && n.tokens.len() >= 2) || n.key().len() >= 6 && words == 1
+    let single_word_ok = !matches!(kind, EntityKind::Person | EntityKind::Vessel);
+    words >= 2
+        || (words == 1 && n.tokens.len() >= 2)
+        || (single_word_ok && words == 1 && n.key().len() >= 6)
 }
 
 /// What a listed name contributes to the vocabulary, each entry passed to `f` with the mask of

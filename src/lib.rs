@@ -25,6 +25,7 @@ pub mod score;
 pub mod screen;
 pub mod server;
 pub mod shipment;
+pub mod store;
 pub mod tables;
 pub mod text;
 pub mod watchlist;

@@ -321,13 +321,23 @@ impl Watchlist {
 
     /// Finds an entity by list-local id. `list:id` selects a list by name; a bare id searches all.
     pub fn find(&self, qualified_id: &str) -> Option<usize> {
-        let (list, id) = match qualified_id.split_once(':') {
-            Some((l, i)) if self.lists.iter().any(|li| li.name == l) => (Some(l), i),
+        self.matching(None, qualified_id).into_iter().next()
+    }
+
+    /// Every entity an id names: in `list` when given, else in the list a `list:` prefix names
+    /// (when it names a loaded list), else in any list (ids are unique within a list only).
+    pub fn matching(&self, list: Option<&str>, qualified_id: &str) -> Vec<usize> {
+        let (list, id) = match (list, qualified_id.split_once(':')) {
+            (Some(l), _) => (Some(l), qualified_id),
+            (None, Some((l, i))) if self.lists.iter().any(|li| li.name == l) => (Some(l), i),
             _ => (None, qualified_id),
         };
         self.entities
             .iter()
-            .position(|e| e.id == id && list.is_none_or(|l| self.lists[e.list].name == l))
+            .enumerate()
+            .filter(|(_, e)| e.id == id && list.is_none_or(|l| self.lists[e.list].name == l))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     pub fn list_of(&self, entity: &Entity) -> &ListInfo {

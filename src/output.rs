@@ -31,6 +31,10 @@ pub const CSV_COLUMNS: [&str; 10] = [
     "redflag_error",
 ];
 
+/// Columns appended after [`CSV_COLUMNS`] when screening with a decision store: the analyst
+/// decision applied to the hit shown (its id and disposition), so a suppressed hit shows as such.
+pub const DECISION_COLUMNS: [&str; 2] = ["redflag_decision_id", "redflag_disposition"];
+
 /// A screened row: the row as read and one result per party (same order as `row.parties`).
 pub struct ScreenedRow {
     pub row: ShipmentRow,
@@ -68,6 +72,8 @@ pub struct JsonParty<'a> {
 
 pub struct ResultWriter<W: Write> {
     format: OutputFormat,
+    /// Whether CSV rows carry [`DECISION_COLUMNS`].
+    decisions: bool,
     csv: Option<csv::Writer<W>>,
     raw: Option<W>,
 }
@@ -78,20 +84,35 @@ fn io_err(e: std::io::Error) -> Error {
 
 impl<W: Write> ResultWriter<W> {
     pub fn new(out: W, format: OutputFormat, headers: &[String]) -> Result<ResultWriter<W>> {
+        ResultWriter::with_decisions(out, format, headers, false)
+    }
+
+    /// A writer whose CSV rows also carry [`DECISION_COLUMNS`] when `decisions` is set.
+    pub fn with_decisions(
+        out: W,
+        format: OutputFormat,
+        headers: &[String],
+        decisions: bool,
+    ) -> Result<ResultWriter<W>> {
         match format {
             OutputFormat::Csv => {
                 let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
                 let mut h: Vec<&str> = headers.iter().map(String::as_str).collect();
                 h.extend(CSV_COLUMNS);
+                if decisions {
+                    h.extend(DECISION_COLUMNS);
+                }
                 w.write_record(&h).map_err(csv_err)?;
                 Ok(ResultWriter {
                     format,
+                    decisions,
                     csv: Some(w),
                     raw: None,
                 })
             }
             OutputFormat::Jsonl => Ok(ResultWriter {
                 format,
+                decisions,
                 csv: None,
                 raw: Some(out),
             }),
@@ -119,14 +140,20 @@ impl<W: Write> ResultWriter<W> {
                     sa.total_cmp(&sb)
                 })
             })
-            .filter(|(_, r)| r.decision != Decision::Clear);
+            // A party cleared by an analyst's decision still shows the hit it suppressed.
+            .filter(|(_, r)| {
+                r.decision != Decision::Clear || r.hits.iter().any(|h| h.applied.is_some())
+            });
         let mut rec: Vec<String> = s.row.cells.iter().map(|c| neutralize(c)).collect();
         rec.push(decision.as_str().to_string());
         let (party, name, hit, error) = match worst {
             Some((i, r)) => (
                 s.row.parties[i].role.as_str(),
                 s.row.parties[i].name.as_str(),
-                r.hits.first(),
+                r.hits
+                    .iter()
+                    .find(|h| h.decision != Decision::Clear || h.applied.is_some())
+                    .or(r.hits.first()),
                 r.error.as_deref(),
             ),
             None => ("", "", None, None),
@@ -149,6 +176,15 @@ impl<W: Write> ResultWriter<W> {
             None => rec.extend(std::iter::repeat_n(String::new(), 6)),
         }
         rec.push(neutralize(error));
+        if self.decisions {
+            let applied = hit.and_then(|h| h.applied.as_ref());
+            rec.push(applied.map(|a| a.id.clone()).unwrap_or_default());
+            rec.push(
+                applied
+                    .map(|a| a.disposition.as_str().to_string())
+                    .unwrap_or_default(),
+            );
+        }
         self.csv
             .as_mut()
             .expect("csv writer")

@@ -26,6 +26,8 @@ pub const PARTIES_SHOWN: usize = 1000;
 pub struct ReportRun {
     /// The store's run id, when the run was recorded.
     pub run_id: Option<String>,
+    /// How a stored run ended (`complete`, or `incomplete` with why), for `audit report`.
+    pub status: Option<String>,
     /// When the run started (RFC 3339, UTC).
     pub started_at: String,
     pub redflag_version: String,
@@ -297,6 +299,9 @@ fn render_run(h: &mut String, run: &ReportRun) {
     let _ = writeln!(h, "<section class=\"run\"><h2>Run</h2><dl>");
     if let Some(id) = &run.run_id {
         let _ = writeln!(h, "<dt>Run id</dt><dd><code>{}</code></dd>", e(id));
+    }
+    if let Some(status) = &run.status {
+        let _ = writeln!(h, "<dt>Status</dt><dd>{}</dd>", e(status));
     }
     let _ = writeln!(
         h,

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::address::{self, AddressIndex, AddressLevel};
 use crate::affiliates::Affiliates;
 use crate::index::NameIndex;
-use crate::model::{Address, EntityKind, Watchlist};
+use crate::model::{Address, EntityKind, NameType, Watchlist};
 use crate::policy::{Decision, Policy};
 use crate::score::distance::TOKEN_FLOOR;
 use crate::score::{NameMatch, Scorer, Weights};
@@ -35,7 +35,7 @@ pub struct Party {
 }
 
 /// What kind of evidence a hit rests on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HitKind {
     Name,
@@ -44,7 +44,7 @@ pub enum HitKind {
 }
 
 /// One listed entity a party matched, with the evidence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Hit {
     /// The source list's own id of the entity.
     pub entity_id: String,
@@ -64,7 +64,7 @@ pub struct Hit {
     pub entity_index: usize,
     /// The analyst decision applied to this hit, when screening with a store. A false positive
     /// leaves the hit in the output with decision `clear`; a true match makes it block.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied: Option<crate::decision::AppliedDecision>,
 }
 
@@ -103,6 +103,16 @@ pub fn entity_countries(e: &crate::model::Entity) -> Vec<&'static str> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// Orders hits as results show them: the worst decision first, then the best score.
+pub fn sort_hits(hits: &mut [Hit]) {
+    hits.sort_by(|a, b| {
+        b.decision
+            .cmp(&a.decision)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.entity_id.cmp(&b.entity_id))
+    });
 }
 
 /// Party results kept for reuse within one screener; beyond it results are computed, not kept.
@@ -222,12 +232,7 @@ impl Screener {
         let ownership = self.ownership_hits(&hits);
         hits.extend(ownership);
         hits.extend(self.address_hits(party));
-        hits.sort_by(|a, b| {
-            b.decision
-                .cmp(&a.decision)
-                .then(b.score.total_cmp(&a.score))
-                .then(a.entity_id.cmp(&b.entity_id))
-        });
+        sort_hits(&mut hits);
         let decision = hits
             .iter()
             .map(|h| h.decision)
@@ -390,6 +395,17 @@ impl Screener {
                     ));
                 }
             }
+            // A weak alias (OFAC's "weak a.k.a.", a nickname quoted in the remarks: JULIA, MIKE)
+            // is too broad to alert on part of a name: only a party named that, closely, is a
+            // hit, and never more than review.
+            let weak = entity.names[rec.name as usize].name_type == NameType::Weak;
+            if weak && m.score < t.block {
+                continue;
+            }
+            if weak {
+                m.notes
+                    .push("weak alias of the listed entity: review at most".into());
+            }
             if m.score < t.report {
                 continue;
             }
@@ -404,7 +420,8 @@ impl Screener {
             .map(|(ei, (score, ni, m, _))| {
                 let entity = &self.watchlist.entities[ei as usize];
                 let list = self.watchlist.list_of(entity);
-                let decision = if entity.status.listed && score >= t.block {
+                let weak = entity.names[ni as usize].name_type == NameType::Weak;
+                let decision = if entity.status.listed && score >= t.block && !weak {
                     Decision::Block
                 } else if score >= t.review {
                     Decision::Review
@@ -466,6 +483,33 @@ mod tests {
             assert_eq!(r.decision, Decision::Block, "{name}");
             assert_eq!(r.hits[0].matched_name, "Al-Qa'ida/Islamic Army");
         }
+    }
+
+    #[test]
+    fn a_vessels_single_word_name_inside_a_company_name_is_no_hit() {
+        let mut wl = Watchlist::from_names(EntityKind::Vessel, ["DANIEL", "FOREST"]);
+        let mut orgs = Watchlist::from_names(EntityKind::Organization, ["Tradetools"]);
+        orgs.lists[0].name = "orgs".into();
+        wl.merge(orgs);
+        let s = Screener::new(wl, Policy::default());
+        let screen = |name: &str| {
+            s.screen(&Party {
+                role: "consignee".into(),
+                name: name.into(),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            screen("Daniel Schmidt Maschinenbau GmbH").decision,
+            Decision::Clear
+        );
+        assert_eq!(
+            screen("Forest Hill Timber Export AB").decision,
+            Decision::Clear
+        );
+        let r = screen("Tradetools Export LLC");
+        assert_eq!(r.decision, Decision::Review);
+        assert_eq!(r.hits[0].entity_name, "Tradetools");
     }
 
     #[test]

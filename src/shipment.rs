@@ -380,6 +380,35 @@ pub struct CheckResult {
     pub lists: Vec<ListVersion>,
 }
 
+/// The worst of the parties' decisions and the flags' severities; error when any error.
+fn overall(parties: &[PartyCheck], flags: &[RuleFlag], errors: &[String]) -> Decision {
+    if !errors.is_empty() {
+        return Decision::Error;
+    }
+    parties
+        .iter()
+        .map(|p| p.result.decision)
+        .chain(flags.iter().map(|f| f.severity))
+        .max()
+        .unwrap_or(Decision::Clear)
+}
+
+impl CheckResult {
+    /// Applies the analyst decisions in force to each party's hits and recomputes the decision
+    /// (a rule flag still counts: a decision is about a listed entity, not about goods or routes).
+    pub fn apply_decisions(&mut self, screener: &Screener, book: &crate::store::DecisionBook) {
+        for p in &mut self.parties {
+            book.apply(screener, &p.party, &mut p.result);
+        }
+        self.recompute_decision();
+    }
+
+    /// Recomputes the shipment's decision after its parties' results changed.
+    pub fn recompute_decision(&mut self) {
+        self.decision = overall(&self.parties, &self.flags, &self.errors);
+    }
+}
+
 /// Checks one shipment: screens every party and applies the enabled shipment rules.
 pub fn check(screener: &Screener, shipment: &Shipment) -> CheckResult {
     let parties: Vec<PartyCheck> = shipment
@@ -404,16 +433,7 @@ pub fn check(screener: &Screener, shipment: &Shipment) -> CheckResult {
     if parties.is_empty() {
         errors.push("the shipment has no party to screen".into());
     }
-    let decision = if errors.is_empty() {
-        parties
-            .iter()
-            .map(|p| p.result.decision)
-            .chain(flags.iter().map(|f| f.severity))
-            .max()
-            .unwrap_or(Decision::Clear)
-    } else {
-        Decision::Error
-    };
+    let decision = overall(&parties, &flags, &errors);
     CheckResult {
         id: shipment.id.clone(),
         decision,

@@ -12,9 +12,10 @@ use redflag::error::{exit, Error};
 use redflag::freshness;
 use redflag::policy::Decision;
 use redflag::rules::RULES;
+use redflag::screen::{Party, PartyResult};
 use redflag::shipment::{self, AddressInput, CheckResult, PartyInput, Shipment, ShipmentInput};
 
-use super::ListArgs;
+use super::{ListArgs, StoreArgs};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -92,6 +93,8 @@ pub struct CheckArgs {
     pub explain_policy: bool,
     #[command(flatten)]
     pub lists: ListArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 fn parse_age(s: &str) -> Result<Duration, String> {
@@ -118,10 +121,36 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         return Ok(exit::CLEAR);
     }
     let shipment = read_shipment(&args)?;
+    let mut store = args.store.open()?;
     let screener = args.lists.screener()?;
     // Measured against each source list's date (recorded in an index file), never the index's.
     freshness::ensure_fresh(&screener.watchlist, args.max_age, SystemTime::now())?;
-    let result = shipment::check(&screener, &shipment);
+    let mut result = shipment::check(&screener, &shipment);
+    if let Some(store) = store.as_mut() {
+        let parties: Vec<&Party> = shipment.parties.iter().collect();
+        let book = redflag::store::decisions::book_for(store.as_mut(), &parties)?;
+        result.apply_decisions(&screener, &book);
+        let answered: Vec<(u64, &Party, &PartyResult)> = result
+            .parties
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as u64 + 1, &p.party, &p.result))
+            .collect();
+        let input = args
+            .document
+            .clone()
+            .or(args.input.clone())
+            .unwrap_or_else(|| "command line".into());
+        redflag::store::audit::record_run(
+            store.as_mut(),
+            &screener,
+            "check",
+            &input,
+            redflag::store::audit::value_hash(&shipment),
+            1,
+            &answered,
+        )?;
+    }
     // The process ends after printing: freeing the indexes one allocation at a time would cost
     // a fifth of a short check's time, and the OS takes the memory back anyway.
     std::mem::forget(screener);
@@ -140,18 +169,13 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         Format::Text => write_text(&mut out, &result)?,
     }
     out.flush()?;
-    Ok(match result.decision {
-        Decision::Clear => exit::CLEAR,
-        Decision::Review => exit::REVIEW,
-        Decision::Block => exit::BLOCK,
-        Decision::Error => {
-            eprintln!(
-                "redflag: the check could not be made: {}",
-                result.errors.join("; ")
-            );
-            exit::DATAERR
-        }
-    })
+    if result.decision == Decision::Error {
+        eprintln!(
+            "redflag: the check could not be made: {}",
+            result.errors.join("; ")
+        );
+    }
+    Ok(super::decision_exit(result.decision))
 }
 
 /// The shipment from exactly one of: a JSON document, `--input/--shipment`, or party flags.

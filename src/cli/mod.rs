@@ -1,8 +1,12 @@
 //! Command-line interface: argument definitions shared by the subcommands, watchlist loading
 //! from arguments, and the mapping of errors to exit codes. One file per subcommand.
 
+pub mod audit;
 pub mod check;
 pub mod compare;
+pub mod decide;
+pub mod decisions;
+pub mod rescreen;
 pub mod screen;
 pub mod serve;
 pub mod watchlist_cmd;
@@ -42,6 +46,51 @@ pub enum Command {
     Watchlist(watchlist_cmd::WatchlistArgs),
     /// Serve the HTTP JSON API (screening per request, OpenAPI at /openapi.json).
     Serve(serve::ServeArgs),
+    /// Record an analyst's decision on one hit (a party against one listed entity).
+    Decide(decide::DecideArgs),
+    /// List, export or import decisions as CSV.
+    Decisions(decisions::DecisionsArgs),
+    /// Verify the audit trail, or show what one run saw and answered.
+    Audit(audit::AuditArgs),
+    /// Screen the parties the store has seen again; report only new or changed alerts.
+    Rescreen(rescreen::RescreenArgs),
+}
+
+/// The decision store: `--store`, else the REDFLAG_STORE environment variable.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StoreArgs {
+    /// Decision store: a SQLite file (created when missing) or a postgres:// URL. Decisions are
+    /// applied and every run is recorded in its audit trail. Default: $REDFLAG_STORE.
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<String>,
+}
+
+impl StoreArgs {
+    /// The store named, if any.
+    pub fn spec(&self) -> Option<String> {
+        self.store
+            .clone()
+            .or_else(|| std::env::var("REDFLAG_STORE").ok())
+            .filter(|s| !s.trim().is_empty())
+    }
+
+    /// Opens the store named, if any.
+    pub fn open(&self) -> Result<Option<Box<dyn redflag::store::Store>>> {
+        Ok(match self.spec() {
+            Some(s) => Some(redflag::store::open(&s)?),
+            None => None,
+        })
+    }
+
+    /// Opens the store, which this command cannot do without.
+    pub fn require(&self) -> Result<Box<dyn redflag::store::Store>> {
+        self.open()?.ok_or_else(|| {
+            redflag::Error::Usage(
+                "no decision store: give --store PATH|URL or set REDFLAG_STORE".into(),
+            )
+            .into()
+        })
+    }
 }
 
 /// Where the watchlists and the policy come from; shared by every command that screens.
@@ -98,6 +147,15 @@ impl ListArgs {
         })
     }
 
+    /// The entities these arguments name, without building the indexes (from the index file
+    /// when one is given).
+    pub fn entities(&self) -> Result<Watchlist> {
+        match &self.index {
+            Some(path) => Ok(Prebuilt::read(path)?.watchlist),
+            None => self.load_watchlist(),
+        }
+    }
+
     /// The screener these arguments describe: from the index file, else from the lists.
     pub fn screener(&self) -> Result<Screener> {
         let policy = self.load_policy()?;
@@ -125,6 +183,21 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Watchlist(a) => watchlist_cmd::run(a),
         Command::Check(a) => check::run(*a),
         Command::Serve(a) => serve::run(a),
+        Command::Decide(a) => decide::run(a),
+        Command::Decisions(a) => decisions::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Rescreen(a) => rescreen::run(a),
+    }
+}
+
+/// The exit code that answers a decision: 0 clear, 1 review, 2 block, 65 error.
+pub fn decision_exit(d: redflag::policy::Decision) -> i32 {
+    use redflag::policy::Decision;
+    match d {
+        Decision::Clear => exit::CLEAR,
+        Decision::Review => exit::REVIEW,
+        Decision::Block => exit::BLOCK,
+        Decision::Error => exit::DATAERR,
     }
 }
 

@@ -11,13 +11,14 @@ use clap::{Args, ValueEnum};
 
 use redflag::batch;
 use redflag::encoding::InputEncoding;
-use redflag::error::{exit, Error};
+use redflag::error::Error;
 use redflag::input::{self, InputFormat, InputOptions};
 use redflag::output::{OutputFormat, ResultWriter};
-use redflag::policy::Decision;
 use redflag::report;
+use redflag::store::audit::{HashingReader, InputHash, RunRecorder};
+use redflag::store::DecisionBook;
 
-use super::ListArgs;
+use super::{ListArgs, StoreArgs};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -56,10 +57,14 @@ pub struct ScreenArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub lists: ListArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 pub fn run(args: ScreenArgs) -> Result<i32> {
     let started = Instant::now();
+    // The store first: a bad store fails the run before any work is done.
+    let mut store = args.store.open()?;
     let started_at = redflag::freshness::rfc3339(std::time::SystemTime::now());
     // Created first, so that a report that cannot be written fails the run before any output.
     let report_file = match &args.report {
@@ -67,12 +72,22 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         None => None,
     };
     let screener = args.lists.screener()?;
-    let (name, input): (String, Box<dyn Read + Send>) = if args.input == "-" {
+    let (name, mut input): (String, Box<dyn Read + Send>) = if args.input == "-" {
         ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
         let f = File::open(&args.input).map_err(|e| Error::io(&args.input, e))?;
         (args.input.clone(), Box::new(BufReader::new(f)))
     };
+    let mut input_hash: Option<InputHash> = None;
+    let mut recording = None;
+    if let Some(store) = store.as_mut() {
+        let (hashing, hash) = HashingReader::new(input);
+        input = Box::new(hashing);
+        input_hash = Some(hash);
+        let book = DecisionBook::new(store.decisions(None)?, std::time::SystemTime::now());
+        let recorder = RunRecorder::start(store.as_mut(), "screen", &name, &screener)?;
+        recording = Some((book, recorder));
+    }
     let options = InputOptions {
         format: match args.input_format {
             Format::Csv => InputFormat::Csv,
@@ -90,7 +105,17 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         },
         party_overrides: args.party.clone(),
     };
-    let reader = input::open(input, &options, &name)?;
+    let reader = input::open(input, &options, &name);
+    let reader = match (reader, store.as_mut(), recording.take()) {
+        (Err(e), Some(store), Some((_, recorder))) => {
+            recorder.finish(store.as_mut(), Err(e.to_string()), None)?;
+            return Err(e.into());
+        }
+        (reader, _, rec) => {
+            recording = rec;
+            reader?
+        }
+    };
 
     let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::new(
@@ -102,7 +127,8 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
         Format::Csv => OutputFormat::Csv,
         Format::Jsonl => OutputFormat::Jsonl,
     };
-    let mut writer = ResultWriter::new(out, format, &reader.layout.headers)?;
+    let mut writer =
+        ResultWriter::with_decisions(out, format, &reader.layout.headers, store.is_some())?;
 
     let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -124,10 +150,19 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
             .map(|e| e.kind)
             .unwrap_or_default()
     };
-    let summary = batch::run_observed(
+    let hooks = match (store.as_mut(), recording.as_mut()) {
+        (Some(store), Some((book, recorder))) => Some(batch::Recording {
+            book,
+            store: store.as_mut(),
+            recorder,
+        }),
+        _ => None,
+    };
+    let outcome = batch::run_observed(
         reader,
         &screener,
         &mut writer,
+        hooks,
         |rows| {
             if let Some(pb) = &progress {
                 pb.set_position(rows);
@@ -138,13 +173,21 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
                 r.add_row(row, kind_of);
             }
         },
-    )?;
+    );
+    // A run that fails midway is recorded as incomplete (with what it had answered), never clear.
+    let mut run_id = None;
+    if let (Some(store), Some((_, recorder))) = (store.as_mut(), recording) {
+        let status = outcome.as_ref().map(|_| ()).map_err(|e| e.to_string());
+        let hash = input_hash.map(|h| h.hex());
+        run_id = Some(recorder.finish(store.as_mut(), status, hash)?);
+    }
+    let summary = outcome?;
     if let (Some(collector), Some((path, file))) = (report, report_file) {
         let counts = |m: &std::collections::BTreeMap<&str, u64>| {
             m.iter().map(|(k, v)| (k.to_string(), *v)).collect()
         };
         let mut run = report::ReportRun {
-            run_id: None,
+            run_id: run_id.clone(),
             started_at,
             redflag_version: env!("CARGO_PKG_VERSION").to_string(),
             input: name.clone(),
@@ -181,6 +224,13 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
             started.elapsed(),
             screener.watchlist.summary()
         )?;
+        if let (Some(run), Some(spec)) = (&run_id, args.store.spec()) {
+            writeln!(
+                e,
+                "  recorded as run {run} in {}",
+                redflag::store::display_name(&spec)
+            )?;
+        }
         writeln!(e, "  rows:    {}", by(&summary.rows_by_decision))?;
         writeln!(e, "  parties: {}", by(&summary.parties_by_decision))?;
         for (entity, n) in &summary.entities_hit {
@@ -201,10 +251,5 @@ pub fn run(args: ScreenArgs) -> Result<i32> {
             )?;
         }
     }
-    Ok(match summary.worst() {
-        Decision::Clear => exit::CLEAR,
-        Decision::Review => exit::REVIEW,
-        Decision::Block => exit::BLOCK,
-        Decision::Error => exit::DATAERR,
-    })
+    Ok(super::decision_exit(summary.worst()))
 }

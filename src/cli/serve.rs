@@ -10,7 +10,7 @@ use clap::Args;
 
 use redflag::server::{self, Loader, ServerConfig};
 
-use super::ListArgs;
+use super::{ListArgs, StoreArgs};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -34,6 +34,8 @@ pub struct ServeArgs {
     pub timeout_ms: u64,
     #[command(flatten)]
     pub lists: ListArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 pub fn run(args: ServeArgs) -> Result<i32> {
@@ -57,6 +59,8 @@ pub fn run(args: ServeArgs) -> Result<i32> {
                 Err(other) => redflag::Error::WatchlistUnavailable(format!("{other:#}")),
             })
     });
-    server::run(&args.listen, config, loader)?;
+    // Opened before serving: a bad store stops the server at start, not on the first request.
+    let store = args.store.open()?;
+    server::run(&args.listen, config, loader, store)?;
     Ok(0)
 }

@@ -867,6 +867,14 @@ fn acronym_pairs(
             if &initials[start..start + a.len()] != a || (a.len() < 3 && !whole && !person) {
                 continue;
             }
+            // An acronym of two or three letters is the initials of countless ordinary names
+            // (listed LJ: Li Jones; BPE: Baltic Pune Engineering): a listed one spelled out in a
+            // party's name says nothing. Four letters and more (CASIC, NIOC) are distinctive.
+            // A party's word of three letters spelling a listed name's initials (Jan: Jabhet
+            // al-Nusrah) is an acronym only when it is the party's whole name.
+            if !person && a.len() < 4 && (flipped || short.tokens.len() > 1) {
+                continue;
+            }
             // Map the run onto the token positions (legal forms peeled off the ends are outside).
             let (offset, end) = (long.acronym_offset, long.acronym_offset + long.tokens.len());
             let lo = start.max(offset) - offset;

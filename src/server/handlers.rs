@@ -210,6 +210,14 @@ struct PartyOut<'a> {
     reference: Option<&'a serde_json::Value>,
 }
 
+/// The store could not apply decisions or record the call: no answer without its record.
+fn store_failed(e: crate::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{e}; nothing was answered"),
+    )
+}
+
 fn screener_or_503(state: &AppState) -> Result<Arc<Screener>, ApiError> {
     state.screener().ok_or_else(ApiError::not_ready)
 }
@@ -244,6 +252,7 @@ pub(super) async fn screen(
     // Past the time limit the response is already a 503; the parties not yet screened are then
     // skipped instead of keeping a core busy for an answer nobody reads.
     let deadline = std::time::Instant::now() + state.config.timeout;
+    let recorder = state.clone();
     let (parties, results) = tokio::task::spawn_blocking(move || {
         let one = |(p, _): &(Party, Option<serde_json::Value>)| {
             if std::time::Instant::now() > deadline {
@@ -252,12 +261,20 @@ pub(super) async fn screen(
                 worker.screen(p)
             }
         };
-        let results: Vec<PartyResult> = if parties.len() > 1 {
+        let mut results: Vec<PartyResult> = if parties.len() > 1 {
             parties.par_iter().map(one).collect()
         } else {
             parties.iter().map(one).collect()
         };
-        (parties, results)
+        let input: Vec<&Party> = parties.iter().map(|(p, _)| p).collect();
+        let hash = crate::store::audit::value_hash(&input);
+        let mut answered: Vec<(&Party, &mut PartyResult)> = parties
+            .iter()
+            .map(|(p, _)| p)
+            .zip(results.iter_mut())
+            .collect();
+        recorder.decide_and_record(&worker, "api-screen", hash, &mut answered)?;
+        Ok::<_, crate::Error>((parties, results))
     })
     .await
     .map_err(|_| {
@@ -265,7 +282,8 @@ pub(super) async fn screen(
             StatusCode::INTERNAL_SERVER_ERROR,
             "screening failed unexpectedly; nothing was decided",
         )
-    })?;
+    })?
+    .map_err(store_failed)?;
     let decision = results
         .iter()
         .map(|r| r.decision)
@@ -324,14 +342,28 @@ pub(super) async fn check(
     }
     let screener = screener_or_503(&state)?;
     let worker = screener.clone();
-    let result = tokio::task::spawn_blocking(move || crate::shipment::check(&worker, &shipment))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the check failed unexpectedly; nothing was decided",
-            )
-        })?;
+    let recorder = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut result = crate::shipment::check(&worker, &shipment);
+        let hash = crate::store::audit::value_hash(&shipment);
+        let mut answered: Vec<(&Party, &mut PartyResult)> = result
+            .parties
+            .iter_mut()
+            .map(|p| (&p.party, &mut p.result))
+            .collect();
+        recorder.decide_and_record(&worker, "api-check", hash, &mut answered)?;
+        // Decisions changed party results: the shipment's decision follows them.
+        result.recompute_decision();
+        Ok::<_, crate::Error>(result)
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the check failed unexpectedly; nothing was decided",
+        )
+    })?
+    .map_err(store_failed)?;
     Ok(stamped(StatusCode::OK, &versions(&screener), result, true))
 }
 

@@ -155,13 +155,18 @@ async fn termination() {
 
 /// Runs a server on `listen` until SIGINT or SIGTERM (the `redflag serve` command). Prints
 /// `redflag: listening on ADDR` to stderr once bound (with the real port when `:0` was asked).
-pub fn run(listen: &str, config: ServerConfig, loader: Loader) -> Result<()> {
+pub fn run(
+    listen: &str,
+    config: ServerConfig,
+    loader: Loader,
+    store: Option<Box<dyn crate::store::Store>>,
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("<tokio runtime>", e))?;
     runtime.block_on(async {
-        let state = AppState::new(config, loader);
+        let state = AppState::with_store(config, loader, store);
         // Before anything can send SIGHUP to a listening server: its default action kills.
         reload_on_sighup(state.clone())?;
         let listener = tokio::net::TcpListener::bind(listen)

@@ -22,7 +22,7 @@ fn json_response(description: &str, schema: &str) -> Value {
 /// The document.
 pub fn document() -> Value {
     let unauthorized = error_response("Missing or wrong API key (`Authorization: Bearer <key>`).");
-    let not_ready = error_response("The watchlists are still loading, or the request timed out.");
+    let not_ready = error_response("The watchlists are still loading, the request timed out, or (with --store) the decision store could not apply decisions or record the call.");
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -120,7 +120,10 @@ pub fn document() -> Value {
                     "entity_id": { "type": "string" }, "entity_name": { "type": "string" }, "matched_name": { "type": "string" },
                     "score": { "type": "number" }, "kind": { "type": "string", "enum": ["name", "address", "ownership"] },
                     "explanation": { "type": "string" }, "list": { "type": "string" }, "list_version": { "type": "string" },
-                    "listed": { "type": "boolean" }, "decision": { "$ref": "#/components/schemas/Decision" } } },
+                    "listed": { "type": "boolean" }, "decision": { "$ref": "#/components/schemas/Decision" },
+                    "applied": { "type": "object", "description": "With --store: the analyst decision applied to this hit (a false positive makes it clear, a true match block).", "properties": {
+                        "id": { "type": "string" }, "disposition": { "type": "string", "enum": ["false-positive", "true-match", "escalated"] },
+                        "reason": { "type": "string" }, "by": { "type": "string" }, "decided_at": { "type": "string" }, "expires_at": { "type": "string" } } } } },
                 "PartyResult": { "type": "object", "required": ["row", "party", "name", "decision", "hits"], "properties": {
                     "row": { "type": "integer", "description": "1-based position in the request." },
                     "party": { "type": "string", "description": "The role." },

@@ -11,7 +11,8 @@ use arc_swap::ArcSwapOption;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::screen::Screener;
+use crate::screen::{Party, PartyResult, Screener};
+use crate::store::Store;
 
 /// Builds a screener from the configured watchlists and policy (called at start and on reload).
 pub type Loader = Arc<dyn Fn() -> Result<Screener> + Send + Sync>;
@@ -86,17 +87,67 @@ pub struct AppState {
     /// One load at a time: two concurrent reloads would both build a screener for nothing.
     reload_lock: tokio::sync::Mutex<()>,
     pub config: ServerConfig,
+    /// The decision store, one connection shared by requests (SQLite serializes writes anyway;
+    /// replicas sharing PostgreSQL each have their own).
+    store: Option<std::sync::Mutex<Box<dyn Store>>>,
 }
 
 impl AppState {
     /// A state with no screener yet (not ready until [`AppState::reload`] succeeds).
     pub fn new(config: ServerConfig, loader: Loader) -> Arc<AppState> {
+        AppState::with_store(config, loader, None)
+    }
+
+    /// A state whose requests apply the decisions of `store` and are recorded in its audit trail.
+    pub fn with_store(
+        config: ServerConfig,
+        loader: Loader,
+        store: Option<Box<dyn Store>>,
+    ) -> Arc<AppState> {
         Arc::new(AppState {
             current: ArcSwapOption::empty(),
             loader,
             reload_lock: tokio::sync::Mutex::new(()),
             config,
+            store: store.map(std::sync::Mutex::new),
         })
+    }
+
+    /// With a store: applies the decisions in force to the answered parties and records the
+    /// call as a run. Blocking (a database round trip): call it from the blocking pool only.
+    pub fn decide_and_record(
+        &self,
+        screener: &Screener,
+        command: &str,
+        input_hash: String,
+        answered: &mut [(&Party, &mut PartyResult)],
+    ) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let mut store = store
+            .lock()
+            .map_err(|_| Error::StoreUnavailable("the store connection was poisoned".into()))?;
+        let parties: Vec<&Party> = answered.iter().map(|(p, _)| *p).collect();
+        let book = crate::store::decisions::book_for(store.as_mut(), &parties)?;
+        for (p, r) in answered.iter_mut() {
+            book.apply(screener, p, r);
+        }
+        let rows: Vec<(u64, &Party, &PartyResult)> = answered
+            .iter()
+            .enumerate()
+            .map(|(i, (p, r))| (i as u64 + 1, *p, &**r))
+            .collect();
+        crate::store::audit::record_run(
+            store.as_mut(),
+            screener,
+            command,
+            "<request>",
+            input_hash,
+            1,
+            &rows,
+        )?;
+        Ok(())
     }
 
     /// The screener in use, or None before the first load.

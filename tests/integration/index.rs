@@ -124,6 +124,101 @@ fn index_finds_every_brute_force_hit() {
     assert!(hits >= 700, "the generated queries produce hits ({hits})");
 }
 
+/// A listed person as OFAC writes one: `SURNAME, Given [Middle...]`.
+fn listed_person(rng: &mut Rng) -> String {
+    let given: Vec<String> = (0..1 + rng.below(3)).map(|_| word(rng)).collect();
+    format!("{}, {}", word(rng).to_uppercase(), given.join(" "))
+}
+
+/// How an export writes a listed person: given names first, a middle name dropped, a typo.
+fn exported_person(rng: &mut Rng, listed: &str) -> String {
+    let (surname, given) = listed.split_once(", ").expect("SURNAME, Given");
+    let mut given: Vec<&str> = given.split(' ').collect();
+    if given.len() > 1 && rng.below(2) == 0 {
+        given.remove(1 + rng.below(given.len() - 1));
+    }
+    let mut surname = surname.to_lowercase().into_bytes();
+    if rng.below(2) == 0 {
+        let i = rng.below(surname.len());
+        surname[i] = b"aeiouktsr"[rng.below(9)];
+    }
+    format!(
+        "{} {}",
+        given.join(" "),
+        String::from_utf8(surname).unwrap()
+    )
+}
+
+/// Persons, and queries of many tokens (a listed name inside a long party name, as issue 7 asks):
+/// the index offers every name brute force scores at or above the report threshold.
+#[test]
+fn index_finds_every_brute_force_hit_for_persons_and_long_queries() {
+    let mut rng = Rng(0x0dd_ba11_5eed_4321);
+    let persons: Vec<String> = (0..600).map(|_| listed_person(&mut rng)).collect();
+    let orgs: Vec<String> = (0..600).map(|_| name(&mut rng)).collect();
+    let mut wl = Watchlist::from_names(EntityKind::Person, persons.iter().cloned());
+    wl.merge(Watchlist::from_names(
+        EntityKind::Organization,
+        orgs.iter().cloned(),
+    ));
+    let listed: Vec<&String> = persons.iter().chain(&orgs).collect();
+    let index = NameIndex::build(&wl);
+    let scorer = Scorer::new(Weights::default());
+    let threshold = redflag::policy::Thresholds::default().report;
+    let (mut hits, mut long_hits, mut person_hits) = (0, 0, 0);
+    for i in 0..600 {
+        let q = match i % 3 {
+            0 => {
+                let listed = &persons[rng.below(persons.len())];
+                exported_person(&mut rng, listed)
+            }
+            1 => {
+                // Six to eleven tokens: words around a variant of a listed organization.
+                let listed = &orgs[rng.below(orgs.len())];
+                let base = variant(&mut rng, listed);
+                format!("{} {base} {}", name(&mut rng), name(&mut rng))
+            }
+            _ => {
+                let listed = &persons[rng.below(persons.len())];
+                let p = exported_person(&mut rng, listed);
+                format!("{p} {} {}", word(&mut rng), name(&mut rng))
+            }
+        };
+        let qn = normalize(&q, EntityKind::Unknown);
+        let candidates: HashSet<u32> = index
+            .candidates(&qn, redflag::score::distance::TOKEN_FLOOR)
+            .into_keys()
+            .collect();
+        let by_kind = [
+            (EntityKind::Person, normalize(&q, EntityKind::Person)),
+            (
+                EntityKind::Organization,
+                normalize(&q, EntityKind::Organization),
+            ),
+        ];
+        for (rid, rec) in index.records.iter().enumerate() {
+            let qk = &by_kind.iter().find(|(k, _)| *k == rec.kind).unwrap().1;
+            let s = scorer.compare(qk, &rec.norm, rec.kind).score;
+            if s >= threshold {
+                hits += 1;
+                long_hits += usize::from(qn.tokens.len() >= 6);
+                person_hits += usize::from(rec.kind == EntityKind::Person);
+                assert!(
+                    candidates.contains(&(rid as u32)),
+                    "query `{q}` scores {s:.3} against `{}` but the index did not offer it",
+                    listed[rec.entity as usize]
+                );
+            }
+        }
+    }
+    assert!(person_hits >= 150, "persons produce hits ({person_hits})");
+    assert!(long_hits >= 30, "long queries produce hits ({long_hits})");
+    assert!(
+        hits >= 200,
+        "{hits} hits, {person_hits} on persons, {long_hits} for long queries"
+    );
+}
+
 /// A person name: given name, sometimes a middle initial, surname.
 fn person(rng: &mut Rng) -> String {
     let mut parts = vec![word(rng)];
@@ -144,13 +239,32 @@ fn person_variant(rng: &mut Rng, name: &str) -> String {
     }
 }
 
+/// Screens `name` with the score bound and without it, expects the same result, and returns its
+/// number of hits. The country is a unique label: no result cache answers.
+fn same_with_and_without_bound(
+    pruned: &redflag::screen::Screener,
+    full: &redflag::screen::Screener,
+    name: &str,
+    i: usize,
+) -> usize {
+    let party = redflag::screen::Party {
+        role: "consignee".into(),
+        name: name.to_string(),
+        country: Some(format!("query {i}")),
+        ..Default::default()
+    };
+    let (a, b) = (pruned.screen(&party), full.screen(&party));
+    assert_eq!(a, b, "query `{name}`");
+    a.hits.len()
+}
+
 /// The screener skips candidates whose score bound (from the tokens the index saw) is below the
 /// report threshold; on generated persons and organizations it returns exactly what scoring every
 /// candidate returns.
 #[test]
 fn score_bound_prunes_nothing_that_would_be_reported() {
     use redflag::policy::Policy;
-    use redflag::screen::{Party, Screener};
+    use redflag::screen::Screener;
     let mut rng = Rng(0x0bad_cafe_1234_5678);
     let orgs: Vec<String> = (0..1500).map(|_| name(&mut rng)).collect();
     let persons: Vec<String> = (0..1000).map(|_| person(&mut rng)).collect();
@@ -179,15 +293,7 @@ fn score_bound_prunes_nothing_that_would_be_reported() {
                 GENERIC[rng.below(GENERIC.len())]
             ),
         };
-        let party = Party {
-            role: "consignee".into(),
-            name: q.clone(),
-            country: Some(format!("query {i}")),
-            ..Default::default()
-        };
-        let (a, b) = (pruned.screen(&party), full.screen(&party));
-        assert_eq!(a, b, "query `{q}`");
-        hits += a.hits.len();
+        hits += same_with_and_without_bound(&pruned, &full, &q, i);
     }
     assert!(hits >= 900, "the generated queries produce hits ({hits})");
 }
@@ -197,7 +303,7 @@ fn score_bound_prunes_nothing_that_would_be_reported() {
 #[test]
 fn score_bound_prunes_nothing_on_the_ofac_list() {
     use redflag::policy::Policy;
-    use redflag::screen::{Party, Screener};
+    use redflag::screen::Screener;
     let Some(dir) = crate::util::shared_file("data/ofac-sdn-2019") else {
         return;
     };
@@ -229,15 +335,7 @@ fn score_bound_prunes_nothing_on_the_ofac_list() {
                 format!("{a} {b}")
             }
         };
-        let party = Party {
-            role: "consignee".into(),
-            name: q.clone(),
-            country: Some(format!("query {i}")),
-            ..Default::default()
-        };
-        let (a, b) = (pruned.screen(&party), full.screen(&party));
-        assert_eq!(a, b, "query `{q}`");
-        hits += a.hits.len();
+        hits += same_with_and_without_bound(&pruned, &full, &q, i);
     }
     assert!(hits >= 300, "the queries produce hits ({hits})");
 }

@@ -12,6 +12,7 @@ mod prebuilt;
 mod report;
 mod screen;
 mod serve;
+mod store;
 mod streams;
 mod util;
 

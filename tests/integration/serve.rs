@@ -17,14 +17,14 @@ const KEY: &str = "test-key-5f2a";
 const STARTUP: Duration = Duration::from_secs(60);
 
 /// A running server, killed on drop; its stderr is collected for assertions.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(wd: &WorkDir, args: &[&str], key: Option<&str>) -> Server {
+    pub(crate) fn start(wd: &WorkDir, args: &[&str], key: Option<&str>) -> Server {
         let mut cmd = wd.cmd();
         cmd.arg("serve")
             .args(["--listen", "127.0.0.1:0"])
@@ -70,6 +70,14 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("server never became ready: {}", self.log());
+    }
+
+    /// Stops the server with SIGTERM (a graceful shutdown) and returns its exit code.
+    pub(crate) fn terminate(mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().ok().and_then(|s| s.code())
     }
 
     fn log(&self) -> String {

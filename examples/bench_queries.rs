@@ -1,0 +1,165 @@
+//! Query latency, recall and memory of the screener on a query file, for `benches/run.sh`.
+//!
+//! Run: `cargo run --release --example bench_queries -- --queries FILE [--threads N] [--explain] LIST...`
+//! where each LIST is a watchlist path as `--watchlist` takes it, or `seed` for the built-in list.
+//! The query file is tab-separated with a header: `query`, `label` (the listed entity id the query
+//! was made from; empty for an unlisted name), `how`. Every query is screened once, in file order,
+//! on a fresh screener (so the result cache answers nothing; the per-word lookup cache warms up
+//! as it would in a real run). Prints one JSON object on stdout; `--explain` also lists false
+//! alerts and missed listed queries on stderr. Not a test: it asserts nothing.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use redflag::policy::{Decision, Policy};
+use redflag::screen::{HitKind, Party, Screener};
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len() - 1);
+    sorted[i].as_secs_f64() * 1e6
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut queries_path = None;
+    let mut threads = 1usize;
+    let mut explain = false;
+    let mut lists: Vec<String> = Vec::new();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--queries" => queries_path = args.next(),
+            "--threads" => threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(1),
+            "--explain" => explain = true,
+            _ => lists.push(a),
+        }
+    }
+    let Some(queries_path) = queries_path else {
+        eprintln!("usage: bench_queries --queries FILE [--threads N] LIST...");
+        std::process::exit(64);
+    };
+    let text = std::fs::read_to_string(&queries_path).expect("read the query file");
+    let queries: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some((f.next()?.to_string(), f.next().unwrap_or("").to_string()))
+        })
+        .collect();
+
+    let t = Instant::now();
+    let mut watchlist = redflag::model::Watchlist::default();
+    for l in &lists {
+        let part = if l == "seed" {
+            redflag::watchlist::seed()
+        } else {
+            redflag::watchlist::load(&PathBuf::from(l), None).expect("load the list")
+        };
+        watchlist.merge(part);
+    }
+    let load = t.elapsed();
+    let entities = watchlist.entities.len();
+    let names: usize = watchlist.entities.iter().map(|e| e.names.len()).sum();
+    let t = Instant::now();
+    let screener = Screener::new(watchlist, Policy::default());
+    let build = t.elapsed();
+    let rss_after_build = peak_rss_kb();
+
+    let screen_one = |(q, label): &(String, String)| {
+        let t = Instant::now();
+        let r = screener.screen(&Party {
+            role: "consignee".into(),
+            name: q.clone(),
+            ..Default::default()
+        });
+        let took = t.elapsed();
+        let alerts: Vec<&str> = r
+            .hits
+            .iter()
+            .filter(|h| h.kind == HitKind::Name && h.decision >= Decision::Review)
+            .map(|h| h.entity_id.as_str())
+            .collect();
+        let found = !label.is_empty() && alerts.contains(&label.as_str());
+        let wrong = if label.is_empty() {
+            !alerts.is_empty()
+        } else {
+            !found
+        };
+        if explain && wrong {
+            // A false alert, or a listed query missed: the query and what it matched.
+            let best = r.hits.first().map(|h| (h.matched_name.as_str(), h.score));
+            eprintln!("{q}\t{label}\t{best:?}");
+        }
+        (took, found, !alerts.is_empty())
+    };
+    let t = Instant::now();
+    let results: Vec<(Duration, bool, bool)> = if threads > 1 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        pool.install(|| queries.par_iter().map(screen_one).collect())
+    } else {
+        queries.iter().map(screen_one).collect()
+    };
+    let wall = t.elapsed();
+    let mut lat: Vec<Duration> = results.iter().map(|r| r.0).collect();
+    lat.sort_unstable();
+    let listed = queries.iter().filter(|(_, l)| !l.is_empty()).count();
+    let found = results.iter().filter(|r| r.1).count();
+    let unlisted = queries.len() - listed;
+    let false_alerts = queries
+        .iter()
+        .zip(&results)
+        .filter(|((_, l), r)| l.is_empty() && r.2)
+        .count();
+    // How many listed names the index offers per query: what the scorer then has to align.
+    let candidates: usize = queries
+        .iter()
+        .map(|(q, _)| {
+            let norm = redflag::text::normalize(q, redflag::model::EntityKind::Unknown);
+            screener
+                .index
+                .candidates(&norm, redflag::score::distance::TOKEN_FLOOR)
+                .len()
+        })
+        .sum();
+    let out = serde_json::json!({
+        "entities": entities,
+        "names": names,
+        "load_ms": load.as_secs_f64() * 1e3,
+        "build_ms": build.as_secs_f64() * 1e3,
+        "rss_after_build_kb": rss_after_build,
+        "peak_rss_kb": peak_rss_kb(),
+        "threads": threads,
+        "queries": queries.len(),
+        "wall_s": wall.as_secs_f64(),
+        "queries_per_s": queries.len() as f64 / wall.as_secs_f64(),
+        "p50_us": percentile(&lat, 0.50),
+        "p99_us": percentile(&lat, 0.99),
+        "min_us": percentile(&lat, 0.0),
+        "candidates_per_query": candidates as f64 / queries.len().max(1) as f64,
+        "listed": listed,
+        "found": found,
+        "recall": found as f64 / listed.max(1) as f64,
+        "unlisted": unlisted,
+        "false_alerts": false_alerts,
+    });
+    println!("{out}");
+}
