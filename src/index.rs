@@ -48,6 +48,44 @@ pub struct NameIndex {
     /// Fuzzy lookups already made (token and floor -> vocabulary ids): party names repeat across
     /// an export, and their words far more, so each word pays for its lookup once.
     lookup_cache: std::sync::RwLock<LookupCache>,
+    /// Consonant skeletons (see [`folded_skeleton`]), built on first use: of every vocabulary
+    /// entry -> its ids, for queries in a script that does not write short vowels; and of the
+    /// tokens of such listed names -> (record, token), for queries in Latin letters.
+    skeleton_vocabulary: std::sync::OnceLock<HashMap<Vec<u8>, Vec<u32>>>,
+    skeleton_records: std::sync::OnceLock<SkeletonRecords>,
+}
+
+/// Folded skeleton -> (record, mask of the token that has it).
+type SkeletonRecords = HashMap<Vec<u8>, Vec<(u32, u64)>>;
+
+/// A token's consonants, folded as in [`folded_key`]: vowels (and `w`, `y` after the first
+/// letter, which Arabic and Hebrew write for long vowels) dropped, transliteration siblings as
+/// one letter, doubled letters once. `biriz` and `perez` both give `prs`: the scorer compares a
+/// token from a script without short vowels with a Latin one by consonants, and the index finds
+/// such pairs when their folded skeletons agree. None for fewer than two consonants.
+pub fn folded_skeleton(token: &str) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::with_capacity(token.len());
+    for (k, &b) in token.as_bytes().iter().enumerate() {
+        let vowel =
+            matches!(b, b'a' | b'e' | b'i' | b'o' | b'u') || (k > 0 && matches!(b, b'w' | b'y'));
+        if vowel {
+            continue;
+        }
+        let f = match b {
+            b'c' | b'k' | b'q' => b'k',
+            b's' | b'z' => b's',
+            b'v' | b'w' | b'f' => b'v',
+            b'd' | b't' => b't',
+            b'b' | b'p' => b'p',
+            b'j' | b'y' => b'j',
+            b'h' => continue,
+            other => other,
+        };
+        if out.last() != Some(&f) {
+            out.push(f);
+        }
+    }
+    (out.len() >= 2 && !out.iter().any(u8::is_ascii_digit)).then_some(out)
 }
 
 /// The stored parts of a [`NameIndex`], written by reference (fields in the order of
@@ -313,6 +351,8 @@ impl NameIndex {
             embedded: HashMap::default(),
             embedded_max_tokens: 0,
             lookup_cache: Default::default(),
+            skeleton_vocabulary: Default::default(),
+            skeleton_records: Default::default(),
         };
         let mut record_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len() * 8);
         // What each vocabulary entry is, at best: a single token beats a join beats an exact-only
@@ -421,6 +461,8 @@ impl NameIndex {
             embedded: HashMap::default(),
             embedded_max_tokens: 0,
             lookup_cache: Default::default(),
+            skeleton_vocabulary: Default::default(),
+            skeleton_records: Default::default(),
         };
         index.build_embedded();
         Ok(index)
@@ -435,6 +477,39 @@ impl NameIndex {
         self.vocab.insert(owned.clone(), id);
         self.vocab_text.push(owned);
         id
+    }
+
+    /// Folded skeletons of the vocabulary (acronyms aside) -> their ids.
+    fn vocabulary_skeletons(&self) -> HashMap<Vec<u8>, Vec<u32>> {
+        let mut map: HashMap<Vec<u8>, Vec<u32>> = HashMap::default();
+        for (id, text) in self.vocab_text.iter().enumerate() {
+            if text.starts_with(ACRONYM_MARK) {
+                continue;
+            }
+            if let Some(key) = folded_skeleton(text) {
+                map.entry(key).or_default().push(id as u32);
+            }
+        }
+        map
+    }
+
+    /// Folded skeletons of the tokens of listed names written without short vowels -> (record,
+    /// token mask).
+    fn unvocalized_record_skeletons(&self) -> SkeletonRecords {
+        let mut map = SkeletonRecords::default();
+        for (ri, r) in self.records.iter().enumerate() {
+            if !r.norm.unvocalized {
+                continue;
+            }
+            for (j, t) in r.norm.tokens.iter().enumerate() {
+                if let Some(key) = folded_skeleton(&t.text) {
+                    map.entry(key)
+                        .or_default()
+                        .push((ri as u32, span_mask(j, j + 1)));
+                }
+            }
+        }
+        map
     }
 
     pub fn vocabulary_len(&self) -> usize {
@@ -564,6 +639,34 @@ impl NameIndex {
                         continue;
                     }
                     found.entry(*r).or_default().reach(e.mask, m, sim);
+                }
+            }
+        }
+        // A name in a script without short vowels against Latin letters: by consonants.
+        for (i, t) in query.tokens.iter().enumerate() {
+            let Some(key) = folded_skeleton(&t.text) else {
+                continue;
+            };
+            let mask = span_mask(i, i + 1);
+            if query.unvocalized {
+                let vocabulary = self
+                    .skeleton_vocabulary
+                    .get_or_init(|| self.vocabulary_skeletons());
+                for &id in vocabulary.get(&key).into_iter().flatten() {
+                    let range = self.postings.range(id);
+                    for (r, &m) in self.postings.ids[range.clone()]
+                        .iter()
+                        .zip(&self.postings.payloads[range])
+                    {
+                        found.entry(*r).or_default().reach(mask, m, 1.0);
+                    }
+                }
+            } else {
+                let records = self
+                    .skeleton_records
+                    .get_or_init(|| self.unvocalized_record_skeletons());
+                for &(r, m) in records.get(&key).into_iter().flatten() {
+                    found.entry(r).or_default().reach(mask, m, 1.0);
                 }
             }
         }

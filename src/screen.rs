@@ -513,6 +513,32 @@ mod tests {
     }
 
     #[test]
+    fn names_in_arabic_script_find_their_latin_forms_and_back() {
+        // Every token differs in its short vowels: only consonants can find them.
+        let mut wl = Watchlist::from_names(EntityKind::Person, ["Mohammed Hassan"]);
+        let mut arabic = Watchlist::from_names(EntityKind::Person, ["محمد حسن"]);
+        arabic.lists[0].name = "arabic".into();
+        wl.merge(arabic);
+        let s = Screener::new(wl, Policy::default());
+        let screen = |name: &str| {
+            s.screen(&Party {
+                role: "consignee".into(),
+                name: name.into(),
+                ..Default::default()
+            })
+        };
+        let from_arabic = screen("محمد حسن");
+        assert!(from_arabic
+            .hits
+            .iter()
+            .any(|h| h.matched_name == "Mohammed Hassan"));
+        let from_latin = screen("Mohammed Hassan");
+        assert!(from_latin.hits.iter().any(|h| h.matched_name == "محمد حسن"));
+        assert!(from_latin.decision >= Decision::Review);
+        assert!(screen("Fabrizio Bruni").hits.is_empty());
+    }
+
+    #[test]
     fn a_parenthesised_acronym_is_read_on_its_own() {
         let r = screen("Foreign Intelligence Service (SVR)");
         assert_eq!(r.decision, Decision::Review);
