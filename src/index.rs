@@ -72,14 +72,11 @@ pub fn folded_skeleton(token: &str) -> Option<Vec<u8>> {
             continue;
         }
         let f = match b {
-            b'c' | b'k' | b'q' => b'k',
-            b's' | b'z' => b's',
-            b'v' | b'w' | b'f' => b'v',
-            b'd' | b't' => b't',
-            b'b' | b'p' => b'p',
             b'j' | b'y' => b'j',
-            b'h' => continue,
-            other => other,
+            other => match fold_consonant(other) {
+                Some(f) => f,
+                None => continue,
+            },
         };
         if out.last() != Some(&f) {
             out.push(f);
@@ -282,21 +279,31 @@ pub fn folded_key(token: &str) -> Vec<u8> {
     let mut out: Vec<u8> = Vec::with_capacity(token.len());
     for &b in token.as_bytes() {
         let f = match b {
-            b'a' | b'e' | b'i' | b'o' | b'u' | b'y' => b'a',
-            b'c' | b'k' | b'q' => b'k',
-            b's' | b'z' => b's',
-            b'j' => b'a',
-            b'v' | b'w' | b'f' => b'v',
-            b'd' | b't' => b't',
-            b'b' | b'p' => b'p',
-            b'h' => continue,
-            other => other,
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'j' => b'a',
+            other => match fold_consonant(other) {
+                Some(f) => f,
+                None => continue,
+            },
         };
         if out.last() != Some(&f) {
             out.push(f);
         }
     }
     out
+}
+
+/// A consonant as the folded keys write it: transliteration siblings as one letter, `h` dropped
+/// (None).
+fn fold_consonant(b: u8) -> Option<u8> {
+    Some(match b {
+        b'c' | b'k' | b'q' => b'k',
+        b's' | b'z' => b's',
+        b'v' | b'w' | b'f' => b'v',
+        b'd' | b't' => b't',
+        b'b' | b'p' => b'p',
+        b'h' => return None,
+        other => other,
+    })
 }
 
 fn trigrams(key: &[u8], out: &mut Vec<[u8; 3]>) {
@@ -643,7 +650,16 @@ impl NameIndex {
             }
         }
         // A name in a script without short vowels against Latin letters: by consonants.
-        for (i, t) in query.tokens.iter().enumerate() {
+        let skeleton_records = (!query.unvocalized).then(|| {
+            self.skeleton_records
+                .get_or_init(|| self.unvocalized_record_skeletons())
+        });
+        let tokens_with_skeletons = if skeleton_records.is_some_and(|m| m.is_empty()) {
+            &[][..]
+        } else {
+            &query.tokens[..]
+        };
+        for (i, t) in tokens_with_skeletons.iter().enumerate() {
             let Some(key) = folded_skeleton(&t.text) else {
                 continue;
             };
@@ -661,10 +677,7 @@ impl NameIndex {
                         found.entry(*r).or_default().reach(mask, m, 1.0);
                     }
                 }
-            } else {
-                let records = self
-                    .skeleton_records
-                    .get_or_init(|| self.unvocalized_record_skeletons());
+            } else if let Some(records) = skeleton_records {
                 for &(r, m) in records.get(&key).into_iter().flatten() {
                     found.entry(r).or_default().reach(mask, m, 1.0);
                 }

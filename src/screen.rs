@@ -451,13 +451,20 @@ impl Screener {
 mod tests {
     use super::*;
 
-    fn screen(name: &str) -> PartyResult {
-        let s = Screener::new(crate::watchlist::seed(), Policy::default());
+    /// Screens a consignee named `name`.
+    fn screen_with(s: &Screener, name: &str) -> PartyResult {
         s.screen(&Party {
             role: "consignee".into(),
             name: name.into(),
             ..Default::default()
         })
+    }
+
+    fn screen(name: &str) -> PartyResult {
+        screen_with(
+            &Screener::new(crate::watchlist::seed(), Policy::default()),
+            name,
+        )
     }
 
     #[test]
@@ -475,11 +482,7 @@ mod tests {
         wl.entities[0].status.listed = true;
         let s = Screener::new(wl, Policy::default());
         for name in ["Al Qaida", "Islamic Army", "Al-Qa'ida/Islamic Army"] {
-            let r = s.screen(&Party {
-                role: "consignee".into(),
-                name: name.into(),
-                ..Default::default()
-            });
+            let r = screen_with(&s, name);
             assert_eq!(r.decision, Decision::Block, "{name}");
             assert_eq!(r.hits[0].matched_name, "Al-Qa'ida/Islamic Army");
         }
@@ -492,13 +495,7 @@ mod tests {
         orgs.lists[0].name = "orgs".into();
         wl.merge(orgs);
         let s = Screener::new(wl, Policy::default());
-        let screen = |name: &str| {
-            s.screen(&Party {
-                role: "consignee".into(),
-                name: name.into(),
-                ..Default::default()
-            })
-        };
+        let screen = |name: &str| screen_with(&s, name);
         assert_eq!(
             screen("Daniel Schmidt Maschinenbau GmbH").decision,
             Decision::Clear
@@ -520,13 +517,7 @@ mod tests {
         arabic.lists[0].name = "arabic".into();
         wl.merge(arabic);
         let s = Screener::new(wl, Policy::default());
-        let screen = |name: &str| {
-            s.screen(&Party {
-                role: "consignee".into(),
-                name: name.into(),
-                ..Default::default()
-            })
-        };
+        let screen = |name: &str| screen_with(&s, name);
         let from_arabic = screen("محمد حسن");
         assert!(from_arabic
             .hits

@@ -207,11 +207,6 @@ impl Scorer {
         Scorer { weights }
     }
 
-    /// The weight of one token in a score (what `upper_bound` counts it as).
-    pub fn token_weight(&self, t: &crate::text::Token) -> f32 {
-        self.weight(&t.text, t.class)
-    }
-
     fn weight(&self, text: &str, class: TokenClass) -> f32 {
         let w = &self.weights;
         match class {
