@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{EntityKind, Watchlist};
-use crate::score::distance::{token_similarity, MIN_LENGTH_RATIO};
+use crate::score::distance::{token_similarities, MIN_LENGTH_RATIO};
 use crate::text::{listed_name_readings, normalize, NormName, TokenClass};
 
 /// One listed name, normalized for its entity's kind.
@@ -205,6 +205,9 @@ struct Scratch {
     grams: Vec<[u8; 3]>,
     counts: Vec<u16>,
     touched: Vec<u32>,
+    /// Entries that passed the gram count, and their similarities.
+    verify: Vec<u32>,
+    sims: Vec<f32>,
 }
 
 thread_local! {
@@ -605,6 +608,7 @@ impl NameIndex {
         // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
         // is not worth the edit distance.
         let q = scratch.grams.len() as f32;
+        scratch.verify.clear();
         for &id in &scratch.touched {
             let shared = std::mem::take(&mut counts[id as usize]) as f32;
             let total = q.max(self.gram_count[id as usize] as f32);
@@ -613,10 +617,19 @@ impl NameIndex {
             }
             let text = &*self.vocab_text[id as usize];
             if text != token {
-                let sim = token_similarity(token, text);
-                if sim >= floor {
-                    out.push((id, sim));
-                }
+                scratch.verify.push(id);
+            }
+        }
+        // Verified sixteen at a time (see `token_similarities`).
+        let texts: Vec<&str> = scratch
+            .verify
+            .iter()
+            .map(|&id| &*self.vocab_text[id as usize])
+            .collect();
+        token_similarities(token, &texts, &mut scratch.sims);
+        for (&id, &sim) in scratch.verify.iter().zip(&scratch.sims) {
+            if sim >= floor {
+                out.push((id, sim));
             }
         }
     }

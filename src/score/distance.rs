@@ -30,40 +30,49 @@ fn sibling_group(c: u8) -> u8 {
     }
 }
 
-fn substitution_cost(a: u8, b: u8) -> f32 {
+/// Costs are kept in tenths: every weight below is a multiple of 0.1, so integer sums are exact
+/// and the one-to-many kernel ([`token_similarities`]) computes exactly what the scalar one does.
+type Tenths = u16;
+
+/// A substitution, a digit or an unrelated letter: the full cost.
+const FULL: Tenths = 10;
+/// A swap of neighbours (and a sibling letter, see [`substitution_cost10`]).
+const SWAP: Tenths = 6;
+
+fn substitution_cost10(a: u8, b: u8) -> Tenths {
     if a == b {
-        0.0
+        0
     } else if a.is_ascii_digit() || b.is_ascii_digit() {
-        1.0
+        FULL
     } else if is_vowel(a) && is_vowel(b) {
-        0.5
+        5
     } else {
         let ga = sibling_group(a);
         if ga != 0 && ga == sibling_group(b) {
-            0.6
+            6
         } else {
-            1.0
+            FULL
         }
     }
 }
 
-/// Cost of inserting or deleting `c` at position `i` of `s`.
-fn indel_cost(s: &[u8], i: usize) -> f32 {
+/// Cost of inserting or deleting `s[i]`, in tenths.
+fn indel_cost10(s: &[u8], i: usize) -> Tenths {
     let c = s[i];
     let doubled = (i > 0 && s[i - 1] == c) || (i + 1 < s.len() && s[i + 1] == c);
     if c.is_ascii_digit() {
-        1.0
+        FULL
     } else if doubled {
-        0.3
+        3
     } else if c == b'h' {
-        0.5
+        5
     } else if c == b's' && i + 1 == s.len() && i > 0 && !is_vowel(s[i - 1]) {
         // A nominative `-s` after a consonant (Latvian, Lithuanian: Lavrovs / Lavrov).
-        0.5
+        5
     } else if is_vowel(c) {
-        0.7
+        7
     } else {
-        1.0
+        FULL
     }
 }
 
@@ -74,28 +83,42 @@ pub fn weighted_distance(a: &[u8], b: &[u8]) -> f32 {
 
 /// Substitution costs of every pair of bytes, computed once: the distance's inner loop is a
 /// table read, not a chain of tests.
-fn substitution_table() -> &'static [[f32; 256]; 256] {
-    static TABLE: std::sync::OnceLock<Box<[[f32; 256]; 256]>> = std::sync::OnceLock::new();
+fn substitution_table() -> &'static [[Tenths; 256]; 256] {
+    static TABLE: std::sync::OnceLock<Box<[[Tenths; 256]; 256]>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t = Box::new([[0f32; 256]; 256]);
+        let mut t = Box::new([[0; 256]; 256]);
         for a in 0..256usize {
             for b in 0..256usize {
-                t[a][b] = substitution_cost(a as u8, b as u8);
+                t[a][b] = substitution_cost10(a as u8, b as u8);
             }
         }
         t
     })
 }
 
+/// A bound in units as a bound in tenths (a hair of slack for bounds computed in `f32`).
+fn tenths_bound(max: f32) -> u32 {
+    if max.is_finite() {
+        (max * 10.0 + 1e-3).floor().max(0.0) as u32
+    } else {
+        u32::MAX
+    }
+}
+
 /// As [`weighted_distance`], but gives up (None) as soon as the distance must exceed `max`:
 /// most compared tokens are unrelated, and their rows pass the bound within a few letters.
 pub fn bounded_distance(a: &[u8], b: &[u8], max: f32) -> Option<f32> {
+    bounded_distance10(a, b, tenths_bound(max)).map(|d| d as f32 / 10.0)
+}
+
+/// [`bounded_distance`] in tenths.
+fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
     let (n, m) = (a.len(), b.len());
     if n == 0 || m == 0 {
-        let d: f32 = if n == 0 {
-            (0..m).map(|j| indel_cost(b, j)).sum()
+        let d: u32 = if n == 0 {
+            (0..m).map(|j| u32::from(indel_cost10(b, j))).sum()
         } else {
-            (0..n).map(|i| indel_cost(a, i)).sum()
+            (0..n).map(|i| u32::from(indel_cost10(a, i))).sum()
         };
         return (d <= max).then_some(d);
     }
@@ -103,12 +126,12 @@ pub fn bounded_distance(a: &[u8], b: &[u8], max: f32) -> Option<f32> {
     // so they live on the stack.
     const STACK: usize = 32;
     let w = m + 1;
-    let mut stack = [0f32; 4 * STACK];
+    let mut stack = [0u32; 4 * STACK];
     let mut heap = Vec::new();
-    let rows: &mut [f32] = if w <= STACK {
+    let rows: &mut [u32] = if w <= STACK {
         &mut stack[..4 * w]
     } else {
-        heap.resize(4 * w, 0f32);
+        heap.resize(4 * w, 0);
         &mut heap
     };
     let (ins_b, rest) = rows.split_at_mut(w);
@@ -116,26 +139,26 @@ pub fn bounded_distance(a: &[u8], b: &[u8], max: f32) -> Option<f32> {
     let (prev, cur) = rest.split_at_mut(w);
     let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
     let subst = substitution_table();
-    prev[0] = 0.0;
+    prev[0] = 0;
     for j in 1..=m {
-        ins_b[j] = indel_cost(b, j - 1);
+        ins_b[j] = u32::from(indel_cost10(b, j - 1));
         prev[j] = prev[j - 1] + ins_b[j];
     }
     // The first row's minimum is its first cell: costs are never negative.
-    let mut prev_min = 0.0f32;
+    let mut prev_min = 0u32;
     for i in 1..=n {
         let ai = a[i - 1];
-        let del_a = indel_cost(a, i - 1);
+        let del_a = u32::from(indel_cost10(a, i - 1));
         let sub_row = &subst[ai as usize];
         cur[0] = prev[0] + del_a;
         let mut row_min = cur[0];
         for j in 1..=m {
             let del = prev[j] + del_a;
             let ins = cur[j - 1] + ins_b[j];
-            let sub = prev[j - 1] + sub_row[b[j - 1] as usize];
+            let sub = prev[j - 1] + u32::from(sub_row[b[j - 1] as usize]);
             let mut best = del.min(ins).min(sub);
             if i > 1 && j > 1 && ai == b[j - 2] && a[i - 2] == b[j - 1] && ai != a[i - 2] {
-                best = best.min(prev2[j - 2] + 0.6);
+                best = best.min(prev2[j - 2] + u32::from(SWAP));
             }
             cur[j] = best;
             row_min = row_min.min(best);
@@ -152,31 +175,258 @@ pub fn bounded_distance(a: &[u8], b: &[u8], max: f32) -> Option<f32> {
     (prev[m] <= max).then_some(prev[m])
 }
 
-/// Similarity of two tokens in 0..1. Numbers must be equal; short tokens are held stricter.
-pub fn token_similarity(a: &str, b: &str) -> f32 {
-    if a == b {
-        return 1.0;
+/// What [`token_similarity`] decides before any distance: Some(similarity) when the pair is
+/// settled by equality, numbers or lengths; otherwise the longer length and the length scale.
+fn similarity_gate(ab: &[u8], bb: &[u8]) -> Result<(f32, f32), f32> {
+    if ab == bb {
+        return Err(1.0);
     }
-    let (ab, bb) = (a.as_bytes(), b.as_bytes());
     let a_num = ab.iter().all(u8::is_ascii_digit);
     let b_num = bb.iter().all(u8::is_ascii_digit);
     if a_num || b_num {
-        return 0.0;
+        return Err(0.0);
     }
     let longer = ab.len().max(bb.len()) as f32;
     let shorter = ab.len().min(bb.len()) as f32;
     // Tokens of very different lengths are different words, whatever their letters.
     if shorter < MIN_LENGTH_RATIO * longer {
-        return 0.0;
+        return Err(0.0);
     }
     // Short names: one real edit in four letters or fewer is a different name (Pol / Pot).
     let scale = if longer <= 4.0 { 1.3 } else { 1.0 };
-    // Below the floor a token does not align, so its exact similarity does not matter.
-    let max = (1.0 - TOKEN_FLOOR) * longer / scale + 1e-4;
-    match bounded_distance(ab, bb, max) {
-        Some(d) => (1.0 - scale * d / longer).max(0.0),
+    Ok((longer, scale))
+}
+
+/// The largest distance, in tenths, that keeps a pair at or above [`TOKEN_FLOOR`]: below the
+/// floor a token does not align, so its exact similarity does not matter.
+fn max_distance10(longer: f32, scale: f32) -> u32 {
+    tenths_bound((1.0 - TOKEN_FLOOR) * longer / scale + 1e-4)
+}
+
+fn similarity_of(d10: u32, longer: f32, scale: f32) -> f32 {
+    (1.0 - scale * (d10 as f32 / 10.0) / longer).max(0.0)
+}
+
+/// Similarity of two tokens in 0..1. Numbers must be equal; short tokens are held stricter.
+pub fn token_similarity(a: &str, b: &str) -> f32 {
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    let (longer, scale) = match similarity_gate(ab, bb) {
+        Ok(gate) => gate,
+        Err(settled) => return settled,
+    };
+    match bounded_distance10(ab, bb, max_distance10(longer, scale)) {
+        Some(d) => similarity_of(d, longer, scale),
         None => 0.0,
     }
+}
+
+/// Lanes of the one-to-many kernel: sixteen 16-bit cells fill a 256-bit vector register.
+const LANES: usize = 16;
+/// Longest token the kernel takes; longer ones go through [`token_similarity`].
+const KERNEL_MAX_LEN: usize = 64;
+type Lanes = [u16; LANES];
+
+/// Per-lane columns of the tokens compared in one kernel run (index j: the tokens' byte j - 1).
+struct LaneColumns {
+    byte: [Lanes; KERNEL_MAX_LEN + 1],
+    /// 0xffff where the byte is a vowel.
+    vowel: [Lanes; KERNEL_MAX_LEN + 1],
+    /// The sibling group, 0xfe where none (never equal to a query byte's "none", 0xff).
+    group: [Lanes; KERNEL_MAX_LEN + 1],
+    insert: [Lanes; KERNEL_MAX_LEN + 1],
+}
+
+/// `token` compared with each of `others`: `out[k]` is `token_similarity(token, others[k])`,
+/// computed sixteen at a time. The index verifies hundreds of listed words per query word this
+/// way; the rows of the query word are shared and every cell is one vector operation.
+pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
+    out.clear();
+    out.resize(others.len(), 0.0);
+    let a = token.as_bytes();
+    // (index in `others`, longer, scale) of the pairs that need a distance.
+    let mut pending: Vec<(usize, f32, f32)> = Vec::with_capacity(others.len());
+    for (k, other) in others.iter().enumerate() {
+        let b = other.as_bytes();
+        match similarity_gate(a, b) {
+            Err(settled) => out[k] = settled,
+            Ok(_) if b.len() > KERNEL_MAX_LEN => out[k] = token_similarity(token, other),
+            Ok((longer, scale)) => pending.push((k, longer, scale)),
+        }
+    }
+    if pending.is_empty() {
+        return;
+    }
+    // Tokens of one length share a run, so few columns are padding.
+    pending.sort_unstable_by_key(|&(k, _, _)| others[k].len());
+    let profile: Vec<(u8, u16, u16, u16)> = (0..a.len())
+        .map(|i| {
+            let c = a[i];
+            let group = match sibling_group(c) {
+                0 => 0xff,
+                g => u16::from(g),
+            };
+            (
+                c,
+                indel_cost10(a, i),
+                if is_vowel(c) { 5 } else { 0 },
+                group,
+            )
+        })
+        .collect();
+    let mut columns = LaneColumns {
+        byte: [[0; LANES]; KERNEL_MAX_LEN + 1],
+        vowel: [[0; LANES]; KERNEL_MAX_LEN + 1],
+        group: [[0xfe; LANES]; KERNEL_MAX_LEN + 1],
+        insert: [[FULL; LANES]; KERNEL_MAX_LEN + 1],
+    };
+    for chunk in pending.chunks(LANES) {
+        let width = chunk
+            .iter()
+            .map(|&(k, _, _)| others[k].len())
+            .max()
+            .unwrap_or(0);
+        let mut max = [0u16; LANES];
+        let mut len = [0usize; LANES];
+        for j in 1..=width {
+            columns.byte[j] = [0; LANES];
+            columns.vowel[j] = [0; LANES];
+            columns.group[j] = [0xfe; LANES];
+            columns.insert[j] = [FULL; LANES];
+        }
+        for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
+            let b = others[k].as_bytes();
+            len[l] = b.len();
+            max[l] = max_distance10(longer, scale).min(u32::from(u16::MAX / 4)) as u16;
+            for (j, &c) in b.iter().enumerate() {
+                columns.byte[j + 1][l] = u16::from(c);
+                columns.vowel[j + 1][l] = if is_vowel(c) { 0xffff } else { 0 };
+                columns.group[j + 1][l] = match sibling_group(c) {
+                    0 => 0xfe,
+                    g => u16::from(g),
+                };
+                columns.insert[j + 1][l] = indel_cost10(b, j);
+            }
+        }
+        if let Some(d) = run_kernel(&profile, &columns, width, &max, &len) {
+            for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
+                let d = d[l];
+                if d <= max[l] {
+                    out[k] = similarity_of(u32::from(d), longer, scale);
+                }
+            }
+        }
+    }
+}
+
+fn run_kernel(
+    profile: &[(u8, u16, u16, u16)],
+    columns: &LaneColumns,
+    width: usize,
+    max: &Lanes,
+    len: &[usize; LANES],
+) -> Option<Lanes> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { kernel_avx2(profile, columns, width, max, len) };
+    }
+    kernel(profile, columns, width, max, len)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn kernel_avx2(
+    profile: &[(u8, u16, u16, u16)],
+    columns: &LaneColumns,
+    width: usize,
+    max: &Lanes,
+    len: &[usize; LANES],
+) -> Option<Lanes> {
+    kernel(profile, columns, width, max, len)
+}
+
+/// The scalar [`bounded_distance10`] with sixteen `b` tokens side by side: the same recurrence,
+/// the query's byte, deletion cost and classes per row, each lane's byte classes per column.
+/// Gives each lane's distance (at its own length `len`), or None when every lane has passed
+/// its bound.
+// Lanes are indexed in lockstep across several arrays: that is what the compiler vectorizes.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn kernel(
+    profile: &[(u8, u16, u16, u16)],
+    columns: &LaneColumns,
+    width: usize,
+    max: &Lanes,
+    len: &[usize; LANES],
+) -> Option<Lanes> {
+    let mut rows = [[[0u16; LANES]; KERNEL_MAX_LEN + 1]; 3];
+    let [prev2, prev, cur] = &mut rows;
+    let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
+    for j in 1..=width {
+        for l in 0..LANES {
+            prev[j][l] = prev[j - 1][l].saturating_add(columns.insert[j][l]);
+        }
+    }
+    let mut prev_min = [0u16; LANES];
+    for (i, &(ai, del_a, vowel_a, group_a)) in profile.iter().enumerate() {
+        let a_before = (i > 0).then(|| profile[i - 1].0).filter(|&p| p != ai);
+        let ai = u16::from(ai);
+        let mut row_min = [0u16; LANES];
+        for l in 0..LANES {
+            cur[0][l] = prev[0][l].saturating_add(del_a);
+            row_min[l] = cur[0][l];
+        }
+        for j in 1..=width {
+            let (before, this) = cur.split_at_mut(j);
+            let left = &before[j - 1];
+            let this = &mut this[0];
+            for l in 0..LANES {
+                let b = columns.byte[j][l];
+                let vowel_cost = FULL - (columns.vowel[j][l] & vowel_a);
+                let sibling_cost = if columns.group[j][l] == group_a {
+                    SWAP
+                } else {
+                    FULL
+                };
+                let cost = if b == ai {
+                    0
+                } else {
+                    vowel_cost.min(sibling_cost)
+                };
+                let del = prev[j][l].saturating_add(del_a);
+                let ins = left[l].saturating_add(columns.insert[j][l]);
+                let sub = prev[j - 1][l].saturating_add(cost);
+                this[l] = del.min(ins).min(sub);
+            }
+            if let (Some(p), true) = (a_before, j > 1) {
+                let p = u16::from(p);
+                for l in 0..LANES {
+                    let swap = columns.byte[j - 1][l] == ai && columns.byte[j][l] == p;
+                    let via = if swap {
+                        prev2[j - 2][l].saturating_add(SWAP)
+                    } else {
+                        u16::MAX
+                    };
+                    this[l] = this[l].min(via);
+                }
+            }
+            for l in 0..LANES {
+                row_min[l] = row_min[l].min(this[l]);
+            }
+        }
+        // A transposition can reach back two rows, so a lane gives up when both rows are over.
+        let mut all_over = true;
+        for l in 0..LANES {
+            all_over &= row_min[l] > max[l] && prev_min[l] > max[l];
+        }
+        if all_over {
+            return None;
+        }
+        prev_min = row_min;
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(std::array::from_fn(|l| prev[len[l]][l]))
 }
 
 #[cfg(test)]
@@ -219,6 +469,19 @@ mod tests {
     }
 
     #[test]
+    fn one_to_many_matches_pairwise_on_transpositions() {
+        let others = ["ibj", "roham", "gorahm", "ogrham", "gorham", "5"];
+        for token in ["ijb", "gorham"] {
+            let mut many = Vec::new();
+            token_similarities(token, &others, &mut many);
+            for (other, sim) in others.iter().zip(&many) {
+                assert_eq!(*sim, token_similarity(token, other), "{token} / {other}");
+            }
+        }
+        assert!(token_similarity("ijb", "ibj") > 0.7);
+    }
+
+    #[test]
     fn numbers_must_agree() {
         assert_eq!(sim("5", "6"), 0.0);
         assert_eq!(sim("44", "44"), 1.0);
@@ -231,6 +494,14 @@ mod tests {
             let d2 = weighted_distance(b.as_bytes(), a.as_bytes());
             assert!((d1 - d2).abs() < 1e-6, "{a} {b}");
         }
+    }
+
+    fn indel_cost(s: &[u8], i: usize) -> f32 {
+        f32::from(indel_cost10(s, i)) / 10.0
+    }
+
+    fn substitution_cost(a: u8, b: u8) -> f32 {
+        f32::from(substitution_cost10(a, b)) / 10.0
     }
 
     /// The distance as the textbook full table: what the bounded, table-driven version must
@@ -274,6 +545,49 @@ mod tests {
             match bounded_distance(a.as_bytes(), b.as_bytes(), max) {
                 Some(d) => proptest::prop_assert!((d - full).abs() < 1e-4 && d <= max),
                 None => proptest::prop_assert!(full > max),
+            }
+        }
+
+        #[test]
+        fn one_to_many_similarities_are_the_pairwise_ones(
+            // Small alphabets, so that many pairs are close and their exact distances count.
+            token in "[aeihksty1é]{0,12}",
+            others in proptest::collection::vec("[aeihkstyj1ж]{0,14}|[a-z]{50,70}", 0..40),
+        ) {
+            let others: Vec<&str> = others.iter().map(String::as_str).collect();
+            let mut many = Vec::new();
+            token_similarities(&token, &others, &mut many);
+            proptest::prop_assert_eq!(many.len(), others.len());
+            for (other, sim) in others.iter().zip(&many) {
+                proptest::prop_assert_eq!(*sim, token_similarity(&token, other), "{} / {}", token, other);
+            }
+        }
+
+        #[test]
+        fn one_to_many_similarities_agree_on_swapped_letters(
+            token in "[a-z]{2,12}",
+            swaps in proptest::collection::vec((0usize..12, 0usize..12, "[a-z]"), 1..20),
+        ) {
+            // Variants of the token with neighbours swapped and a letter changed: the
+            // transposition path of the recurrence decides their distances.
+            let others: Vec<String> = swaps
+                .iter()
+                .map(|(i, j, c)| {
+                    let mut b = token.clone().into_bytes();
+                    let i = i % (b.len() - 1);
+                    b.swap(i, i + 1);
+                    let j = j % b.len();
+                    if j != i && j != i + 1 {
+                        b[j] = c.as_bytes()[0];
+                    }
+                    String::from_utf8(b).unwrap()
+                })
+                .collect();
+            let others: Vec<&str> = others.iter().map(String::as_str).collect();
+            let mut many = Vec::new();
+            token_similarities(&token, &others, &mut many);
+            for (other, sim) in others.iter().zip(&many) {
+                proptest::prop_assert_eq!(*sim, token_similarity(&token, other), "{} / {}", token, other);
             }
         }
 
