@@ -109,12 +109,18 @@ impl<'a> QueryEvidence<'a> {
         }
 
         // A generic word that is the acronym of a run of the candidate (the scorer's rule: 2 to 8
-        // letters, 3 at least unless the whole name).
-        let initials: Vec<u8> = candidate
-            .acronym_source
-            .iter()
-            .filter_map(|w| w.bytes().next())
-            .collect();
+        // letters, 3 at least unless the whole name). Only read when there is such a word: the
+        // candidate's words are far in memory, and most candidates are bounded without them.
+        let acronym_like = |k: usize| (2..=8).contains(&query.tokens[k].text.len());
+        let initials: Vec<u8> = if self.generic.iter().any(|&(k, _)| acronym_like(k)) {
+            candidate
+                .acronym_source
+                .iter()
+                .filter_map(|w| w.bytes().next())
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (g, &(k, _)) in self.generic.iter().enumerate() {
             let a = query.tokens[k].text.as_bytes();
             if a.len() < 2 || a.len() > 8 || a.len() > initials.len() {

@@ -247,7 +247,14 @@ impl Scorer {
             class => self.weight(&n.tokens[i].text, class),
         };
         // A fuzzy pair's evidence is its similarity raised to the exponent.
-        let evidence = |sim: f32| sim.max(sim.powf(w.fuzzy_exponent)).min(1.0);
+        // (The default exponent is 1: no `powf` for every token of every candidate.)
+        let evidence = |sim: f32| {
+            if w.fuzzy_exponent == 1.0 {
+                sim.min(1.0)
+            } else {
+                sim.max(sim.powf(w.fuzzy_exponent)).min(1.0)
+            }
+        };
         // Pairs the index does not search for (a particle typo, a person's initials for a run)
         // can align whatever the index saw.
         let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person, person_rules);
