@@ -15,6 +15,10 @@ use rayon::prelude::*;
 use redflag::policy::{Decision, Policy};
 use redflag::screen::{HitKind, Party, Screener};
 
+/// The allocator of the `redflag` binary, so that time and memory are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -74,6 +78,7 @@ fn main() {
         watchlist.merge(part);
     }
     let load = t.elapsed();
+    let rss_after_load = peak_rss_kb();
     let entities = watchlist.entities.len();
     let names: usize = watchlist.entities.iter().map(|e| e.names.len()).sum();
     let t = Instant::now();
@@ -145,6 +150,7 @@ fn main() {
         "names": names,
         "load_ms": load.as_secs_f64() * 1e3,
         "build_ms": build.as_secs_f64() * 1e3,
+        "rss_after_load_kb": rss_after_load,
         "rss_after_build_kb": rss_after_build,
         "peak_rss_kb": peak_rss_kb(),
         "threads": threads,

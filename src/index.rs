@@ -30,7 +30,8 @@ pub struct NameRecord {
 
 pub struct NameIndex {
     pub records: Vec<NameRecord>,
-    vocab: HashMap<Box<str>, u32>,
+    /// Text -> vocabulary id, the texts being `vocab_text`'s.
+    vocab: VocabMap,
     vocab_text: Vec<Box<str>>,
     /// Vocabulary id -> records containing it, with the mask of their tokens it stands for.
     postings: Postings<u64>,
@@ -53,6 +54,33 @@ pub struct NameIndex {
     /// tokens of such listed names -> (record, token), for queries in Latin letters.
     skeleton_vocabulary: std::sync::OnceLock<HashMap<Vec<u8>, Vec<u32>>>,
     skeleton_records: std::sync::OnceLock<SkeletonRecords>,
+}
+
+/// Vocabulary text -> id without a second copy of every text: the table holds ids, hashed and
+/// compared through the texts they stand for (on a million-name list, a few hundred MB saved).
+#[derive(Default)]
+struct VocabMap {
+    table: hashbrown::HashTable<u32>,
+}
+
+impl VocabMap {
+    fn hash(text: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(text)
+    }
+
+    fn get(&self, texts: &[Box<str>], text: &str) -> Option<u32> {
+        self.table
+            .find(VocabMap::hash(text), |&id| &*texts[id as usize] == text)
+            .copied()
+    }
+
+    /// Adds `texts[id]`, which must not be in the map yet.
+    fn insert(&mut self, texts: &[Box<str>], id: u32) {
+        let hash = VocabMap::hash(&texts[id as usize]);
+        self.table
+            .insert_unique(hash, id, |&id| VocabMap::hash(&texts[id as usize]));
+    }
 }
 
 /// Folded skeleton -> (record, mask of the token that has it).
@@ -130,44 +158,71 @@ struct Postings<P> {
     payloads: Vec<P>,
 }
 
+/// Offsets of lists from the number of ids under each key: `offsets[k]..offsets[k + 1]`.
+fn offsets_of(keys: usize, keys_of: &[u32]) -> Vec<u32> {
+    let mut offsets = vec![0u32; keys + 1];
+    for &k in keys_of {
+        offsets[k as usize + 1] += 1;
+    }
+    for k in 0..keys {
+        offsets[k + 1] += offsets[k];
+    }
+    offsets
+}
+
 impl Postings<u64> {
-    fn from_triples(keys: usize, mut triples: Vec<(u32, u32, u64)>) -> Postings<u64> {
-        triples.sort_unstable_by_key(|&(k, id, _)| (k, id));
-        // One entry per (key, id), masks merged.
-        let mut merged: Vec<(u32, u32, u64)> = Vec::with_capacity(triples.len());
-        for t in triples {
-            match merged.last_mut() {
-                Some(last) if last.0 == t.0 && last.1 == t.1 => last.2 |= t.2,
-                _ => merged.push(t),
+    /// Record postings from each record's distinct entries (`entries[end[r - 1]..end[r]]`) and
+    /// their token masks: each entry's records come out in record order.
+    fn by_record(keys: usize, entries: &[u32], masks: &[u64], end: &[u32]) -> Postings<u64> {
+        let offsets = offsets_of(keys, entries);
+        let mut cursor: Vec<u32> = offsets[..keys].to_vec();
+        let mut ids = vec![0u32; entries.len()];
+        let mut payloads = vec![0u64; entries.len()];
+        let mut start = 0;
+        for (record, &stop) in end.iter().enumerate() {
+            for k in start..stop as usize {
+                let at = &mut cursor[entries[k] as usize];
+                ids[*at as usize] = record as u32;
+                payloads[*at as usize] = masks[k];
+                *at += 1;
             }
+            start = stop as usize;
         }
-        Postings::from_sorted(keys, &merged)
+        Postings {
+            offsets,
+            ids,
+            payloads,
+        }
     }
 }
 
 impl<P: Copy + Ord> Postings<P> {
-    /// Flattens triples already sorted by key.
-    fn from_sorted(keys: usize, sorted: &[(u32, u32, P)]) -> Postings<P> {
-        let mut offsets = vec![0u32; keys + 1];
-        for &(k, _, _) in sorted {
-            offsets[k as usize + 1] += 1;
+    /// Postings whose payloads are sort keys (not masks), from each id's distinct keys
+    /// (`keys_of[end[id - 1]..end[id]]`) and its payload: the ids of a key are ordered by
+    /// payload, then id. A counting sort: ids are visited in payload order and appended to
+    /// their keys' lists.
+    fn by_payload(keys: usize, keys_of: &[u32], end: &[u32], payload: &[P]) -> Postings<P> {
+        let span = |id: usize| {
+            let start = if id == 0 { 0 } else { end[id - 1] as usize };
+            &keys_of[start..end[id] as usize]
+        };
+        let offsets = offsets_of(keys, keys_of);
+        let mut order: Vec<u32> = (0..end.len() as u32).collect();
+        order.sort_by_key(|&id| payload[id as usize]);
+        let mut cursor: Vec<u32> = offsets[..keys].to_vec();
+        let mut ids = vec![0u32; keys_of.len()];
+        for id in order {
+            for &k in span(id as usize) {
+                ids[cursor[k as usize] as usize] = id;
+                cursor[k as usize] += 1;
+            }
         }
-        for k in 0..keys {
-            offsets[k + 1] += offsets[k];
-        }
+        let payloads = ids.iter().map(|&id| payload[id as usize]).collect();
         Postings {
             offsets,
-            ids: sorted.iter().map(|t| t.1).collect(),
-            payloads: sorted.iter().map(|t| t.2).collect(),
+            ids,
+            payloads,
         }
-    }
-
-    /// As `from_triples` for payloads that are sort keys (not masks): ids of a key are ordered by
-    /// payload, then id.
-    fn from_triples_by_payload(keys: usize, mut triples: Vec<(u32, u32, P)>) -> Postings<P> {
-        triples.sort_unstable_by_key(|&(k, id, p)| (k, p, id));
-        triples.dedup();
-        Postings::from_sorted(keys, &triples)
     }
 
     /// The ids of `key` whose payload lies in `lo..=hi` (for postings built by payload).
@@ -352,7 +407,7 @@ impl NameIndex {
 
         let mut index = NameIndex {
             records: Vec::new(),
-            vocab: HashMap::default(),
+            vocab: VocabMap::default(),
             vocab_text: Vec::new(),
             postings: Postings::default(),
             grams: HashMap::default(),
@@ -364,23 +419,47 @@ impl NameIndex {
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
         };
-        let mut record_pairs: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len() * 8);
+        // Each record's entries (vocabulary id, token mask), one per id, flattened in record
+        // order: the postings are filled from these by a counting sort, with no sorted copy.
+        let mut record_entries: Vec<u32> = Vec::with_capacity(records.len() * 8);
+        let mut record_masks: Vec<u64> = Vec::with_capacity(records.len() * 8);
+        let mut record_end: Vec<u32> = Vec::with_capacity(records.len());
         // What each vocabulary entry is, at best: a single token beats a join beats an exact-only
         // entry (the same text can be several).
         let mut entry_kind: Vec<EntryKind> = Vec::new();
-        for (ri, r) in records.iter().enumerate() {
+        for r in &records {
+            let start = record_entries.len();
             vocabulary_entries(&r.norm, |entry, mask, kind| {
                 let id = index.intern(entry);
                 if entry_kind.len() <= id as usize {
                     entry_kind.resize(id as usize + 1, EntryKind::ExactOnly);
                 }
                 entry_kind[id as usize] = entry_kind[id as usize].max(kind);
-                record_pairs.push((id, ri as u32, mask));
+                // The same text twice in a name (a join equal to a token) is one entry.
+                match record_entries[start..].iter().position(|&e| e == id) {
+                    Some(k) => record_masks[start + k] |= mask,
+                    None => {
+                        record_entries.push(id);
+                        record_masks.push(mask);
+                    }
+                }
             });
+            record_end.push(record_entries.len() as u32);
         }
-        index.postings = Postings::from_triples(index.vocab_text.len(), record_pairs);
+        index.postings = Postings::by_record(
+            index.vocab_text.len(),
+            &record_entries,
+            &record_masks,
+            &record_end,
+        );
+        drop((record_entries, record_masks, record_end));
+        // Each entry's gram ids, flattened (4 bytes a gram: the postings are filled from these
+        // without a sorted copy of every (gram, entry, order) triple, a third of the build's
+        // memory on a large list).
         let mut grams = Vec::new();
-        let mut gram_pairs: Vec<(u32, u32, u16)> = Vec::with_capacity(index.vocab_text.len() * 8);
+        let mut entry_grams: Vec<u32> = Vec::with_capacity(index.vocab_text.len() * 8);
+        let mut entry_gram_end: Vec<u32> = Vec::with_capacity(index.vocab_text.len());
+        let mut order_of: Vec<u16> = Vec::with_capacity(index.vocab_text.len());
         for (id, text) in index.vocab_text.iter().enumerate() {
             let join = match entry_kind[id] {
                 EntryKind::Token => false,
@@ -388,6 +467,8 @@ impl NameIndex {
                 // Acronyms and unspaced names align only when spelled exactly.
                 EntryKind::ExactOnly => {
                     index.gram_count.push(0);
+                    entry_gram_end.push(entry_grams.len() as u32);
+                    order_of.push(0);
                     continue;
                 }
             };
@@ -395,13 +476,14 @@ impl NameIndex {
             index.gram_count.push(grams.len() as u16);
             for g in &grams {
                 let next = index.grams.len() as u32;
-                let gid = *index.grams.entry(*g).or_insert(next);
-                // Ordered by kind (single tokens first), then length: see `lookup`.
-                gram_pairs.push((gid, id as u32, gram_order(join, text.len())));
+                entry_grams.push(*index.grams.entry(*g).or_insert(next));
             }
+            entry_gram_end.push(entry_grams.len() as u32);
+            // Ordered by kind (single tokens first), then length: see `lookup`.
+            order_of.push(gram_order(join, text.len()));
         }
-        // Gram postings in order of entry length, so a lookup counts only compatible lengths.
-        index.gram_postings = Postings::from_triples_by_payload(index.grams.len(), gram_pairs);
+        index.gram_postings =
+            Postings::by_payload(index.grams.len(), &entry_grams, &entry_gram_end, &order_of);
 
         index.records = records;
         index.build_embedded();
@@ -456,9 +538,9 @@ impl NameIndex {
         {
             return Err("the name index is inconsistent".into());
         }
-        let mut vocab = HashMap::with_capacity_and_hasher(vocab_len, Default::default());
-        for (id, text) in s.vocab_text.iter().enumerate() {
-            vocab.insert(text.clone(), id as u32);
+        let mut vocab = VocabMap::default();
+        for id in 0..vocab_len {
+            vocab.insert(&s.vocab_text, id as u32);
         }
         let mut index = NameIndex {
             records: s.records,
@@ -479,13 +561,12 @@ impl NameIndex {
     }
 
     fn intern(&mut self, text: &str) -> u32 {
-        if let Some(id) = self.vocab.get(text) {
-            return *id;
+        if let Some(id) = self.vocab.get(&self.vocab_text, text) {
+            return id;
         }
         let id = self.vocab_text.len() as u32;
-        let owned: Box<str> = text.into();
-        self.vocab.insert(owned.clone(), id);
-        self.vocab_text.push(owned);
+        self.vocab_text.push(text.into());
+        self.vocab.insert(&self.vocab_text, id);
         id
     }
 
@@ -569,8 +650,8 @@ impl NameIndex {
         scratch: &mut Scratch,
         out: &mut Vec<(u32, f32)>,
     ) {
-        if let Some(id) = self.vocab.get(token) {
-            out.push((*id, 1.0));
+        if let Some(id) = self.vocab.get(&self.vocab_text, token) {
+            out.push((id, 1.0));
         }
         trigrams(&folded_key(token), &mut scratch.grams);
         if scratch.grams.is_empty() {
@@ -646,8 +727,8 @@ impl NameIndex {
             ids.clear();
             if e.fuzzy {
                 self.cached_lookup(&e.text, floor, e.mask.count_ones() > 1, &mut ids);
-            } else if let Some(id) = self.vocab.get(e.text.as_str()) {
-                ids.push((*id, 1.0));
+            } else if let Some(id) = self.vocab.get(&self.vocab_text, &e.text) {
+                ids.push((id, 1.0));
             }
             for &(id, sim) in &ids {
                 let range = self.postings.range(id);

@@ -132,6 +132,14 @@ pub fn read(path: &Path, format: Format) -> Result<Loaded> {
         Format::Eu => whole(eu::load(path)),
         Format::Uk => whole(uk::load(path)),
     }?;
+    let mut loaded = loaded;
+    // Loaders grow each entity's lists as they read; the slack is half the names' memory on a
+    // large list, kept for the whole run.
+    loaded.watchlist.entities.shrink_to_fit();
+    for e in &mut loaded.watchlist.entities {
+        e.names.shrink_to_fit();
+        e.status.programs.shrink_to_fit();
+    }
     // An official list with no entries is an empty or cut file, not a list that designates no one.
     if format != Format::Native && loaded.watchlist.entities.is_empty() {
         return Err(Error::data(
