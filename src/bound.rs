@@ -112,14 +112,10 @@ impl<'a> QueryEvidence<'a> {
         // letters, 3 at least unless the whole name). Only read when there is such a word: the
         // candidate's words are far in memory, and most candidates are bounded without them.
         let acronym_like = |k: usize| (2..=8).contains(&query.tokens[k].text.len());
-        let initials: Vec<u8> = if self.generic.iter().any(|&(k, _)| acronym_like(k)) {
-            candidate
-                .acronym_source
-                .iter()
-                .filter_map(|w| w.bytes().next())
-                .collect()
+        let initials: &[u8] = if self.generic.iter().any(|&(k, _)| acronym_like(k)) {
+            &candidate.initials
         } else {
-            Vec::new()
+            &[]
         };
         for (g, &(k, _)) in self.generic.iter().enumerate() {
             let a = query.tokens[k].text.as_bytes();

@@ -32,7 +32,7 @@ pub struct NameIndex {
     pub records: Vec<NameRecord>,
     /// Text -> vocabulary id, the texts being `vocab_text`'s.
     vocab: VocabMap,
-    vocab_text: Vec<Box<str>>,
+    vocab_text: Texts,
     /// Vocabulary id -> records containing it, with the mask of their tokens it stands for.
     postings: Postings<u64>,
     /// Trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids, ordered by
@@ -69,17 +69,75 @@ impl VocabMap {
         rustc_hash::FxBuildHasher.hash_one(text)
     }
 
-    fn get(&self, texts: &[Box<str>], text: &str) -> Option<u32> {
+    fn get(&self, texts: &Texts, text: &str) -> Option<u32> {
         self.table
-            .find(VocabMap::hash(text), |&id| &*texts[id as usize] == text)
+            .find(VocabMap::hash(text), |&id| texts.get(id) == text)
             .copied()
     }
 
     /// Adds `texts[id]`, which must not be in the map yet.
-    fn insert(&mut self, texts: &[Box<str>], id: u32) {
-        let hash = VocabMap::hash(&texts[id as usize]);
+    fn insert(&mut self, texts: &Texts, id: u32) {
+        let hash = VocabMap::hash(texts.get(id));
         self.table
-            .insert_unique(hash, id, |&id| VocabMap::hash(&texts[id as usize]));
+            .insert_unique(hash, id, |&id| VocabMap::hash(texts.get(id)));
+    }
+
+    fn of(texts: &Texts) -> VocabMap {
+        let mut map = VocabMap {
+            table: hashbrown::HashTable::with_capacity(texts.len()),
+        };
+        for id in 0..texts.len() as u32 {
+            map.insert(texts, id);
+        }
+        map
+    }
+}
+
+/// The vocabulary's texts in one buffer, in id order. Ids are numbered by kind and length (see
+/// `NameIndex::build`), so the entries one lookup verifies, all of a similar length, lie close
+/// together in memory, and so do their counters.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Texts {
+    bytes: String,
+    /// `ends[id]`: where text `id` ends in `bytes` (it starts where `id - 1` ends).
+    ends: Vec<u32>,
+}
+
+impl Texts {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
+        &self.bytes[start..self.ends[id] as usize]
+    }
+
+    fn push(&mut self, text: &str) {
+        self.bytes.push_str(text);
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len() as u32).map(|id| self.get(id))
+    }
+
+    /// Whether the ends cut `bytes` into texts (a stored index is checked before use).
+    fn is_consistent(&self) -> bool {
+        self.ends.windows(2).all(|w| w[0] <= w[1])
+            && self
+                .ends
+                .last()
+                .map_or(self.bytes.is_empty(), |&e| e as usize == self.bytes.len())
+            && self
+                .ends
+                .iter()
+                .all(|&e| self.bytes.is_char_boundary(e as usize))
     }
 }
 
@@ -118,7 +176,7 @@ pub fn folded_skeleton(token: &str) -> Option<Vec<u8>> {
 #[derive(Serialize)]
 pub(crate) struct StoredNameIndexRef<'a> {
     records: &'a [NameRecord],
-    vocab_text: &'a [Box<str>],
+    vocab_text: &'a Texts,
     postings: &'a Postings<u64>,
     grams: &'a HashMap<[u8; 3], u32>,
     gram_postings: &'a Postings<u16>,
@@ -128,7 +186,7 @@ pub(crate) struct StoredNameIndexRef<'a> {
 #[derive(Deserialize)]
 pub(crate) struct StoredNameIndex {
     records: Vec<NameRecord>,
-    vocab_text: Vec<Box<str>>,
+    vocab_text: Texts,
     postings: Postings<u64>,
     grams: HashMap<[u8; 3], u32>,
     gram_postings: Postings<u16>,
@@ -408,7 +466,7 @@ impl NameIndex {
         let mut index = NameIndex {
             records: Vec::new(),
             vocab: VocabMap::default(),
-            vocab_text: Vec::new(),
+            vocab_text: Texts::default(),
             postings: Postings::default(),
             grams: HashMap::default(),
             gram_postings: Postings::default(),
@@ -446,6 +504,33 @@ impl NameIndex {
             });
             record_end.push(record_entries.len() as u32);
         }
+        // Renumber the vocabulary by kind (single tokens, joins, exact-only), then length: a
+        // lookup reads the entries of one kind and a window of lengths, which are then one
+        // stretch of ids, texts and counters instead of a scatter over the whole vocabulary.
+        let mut by_order: Vec<u32> = (0..index.vocab_text.len() as u32).collect();
+        by_order.sort_by_key(|&id| {
+            (
+                std::cmp::Reverse(entry_kind[id as usize]),
+                index.vocab_text.get(id).len(),
+                id,
+            )
+        });
+        let mut renumbered = vec![0u32; by_order.len()];
+        let mut texts = Texts::default();
+        for (new, &old) in by_order.iter().enumerate() {
+            renumbered[old as usize] = new as u32;
+            texts.push(index.vocab_text.get(old));
+        }
+        entry_kind = by_order
+            .iter()
+            .map(|&old| entry_kind[old as usize])
+            .collect();
+        for e in &mut record_entries {
+            *e = renumbered[*e as usize];
+        }
+        index.vocab = VocabMap::of(&texts);
+        index.vocab_text = texts;
+        drop((by_order, renumbered));
         index.postings = Postings::by_record(
             index.vocab_text.len(),
             &record_entries,
@@ -535,16 +620,13 @@ impl NameIndex {
             || !fits(&s.gram_postings, s.grams.len(), vocab_len)
             || s.gram_count.len() != vocab_len
             || s.grams.values().any(|&g| g as usize >= s.grams.len())
+            || !s.vocab_text.is_consistent()
         {
             return Err("the name index is inconsistent".into());
         }
-        let mut vocab = VocabMap::default();
-        for id in 0..vocab_len {
-            vocab.insert(&s.vocab_text, id as u32);
-        }
         let mut index = NameIndex {
             records: s.records,
-            vocab,
+            vocab: VocabMap::of(&s.vocab_text),
             vocab_text: s.vocab_text,
             postings: s.postings,
             grams: s.grams,
@@ -565,7 +647,7 @@ impl NameIndex {
             return id;
         }
         let id = self.vocab_text.len() as u32;
-        self.vocab_text.push(text.into());
+        self.vocab_text.push(text);
         self.vocab.insert(&self.vocab_text, id);
         id
     }
@@ -613,7 +695,7 @@ impl NameIndex {
         let mut ids = Vec::new();
         self.cached_lookup(token, floor, false, &mut ids);
         ids.into_iter()
-            .map(|(id, sim)| (&*self.vocab_text[id as usize], sim))
+            .map(|(id, sim)| (self.vocab_text.get(id), sim))
             .collect()
     }
 
@@ -696,16 +778,18 @@ impl NameIndex {
             if shared < min_shared_grams(total) {
                 continue;
             }
-            let text = &*self.vocab_text[id as usize];
+            let text = self.vocab_text.get(id);
             if text != token {
                 scratch.verify.push(id);
             }
         }
-        // Verified sixteen at a time (see `token_similarities`).
+        // Verified sixteen at a time (see `token_similarities`), in id order: by length, and
+        // through the texts front to back.
+        scratch.verify.sort_unstable();
         let texts: Vec<&str> = scratch
             .verify
             .iter()
-            .map(|&id| &*self.vocab_text[id as usize])
+            .map(|&id| self.vocab_text.get(id))
             .collect();
         token_similarities(token, &texts, &mut scratch.sims);
         for (&id, &sim) in scratch.verify.iter().zip(&scratch.sims) {

@@ -356,8 +356,11 @@ impl Screener {
         let mut per_kind: HashMap<EntityKind, NormName> = HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
         let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
-        let candidates: Vec<(u32, crate::index::CandidateFlags)> =
-            self.index.candidates(query, TOKEN_FLOOR).into_iter().collect();
+        let candidates: Vec<(u32, crate::index::CandidateFlags)> = self
+            .index
+            .candidates(query, TOKEN_FLOOR)
+            .into_iter()
+            .collect();
         for (k, &(rid, flags)) in candidates.iter().enumerate() {
             // Candidates are scattered over the records: ask for the next ones' records and
             // tokens ahead of time (the bound below is mostly waiting for memory otherwise).

@@ -236,6 +236,22 @@ struct LaneColumns {
     insert: [Lanes; KERNEL_MAX_LEN + 1],
 }
 
+/// Each byte's lane classes: 0xffff for a vowel (else 0), and its sibling group (0xfe: none).
+fn lane_classes() -> &'static [(u16, u16); 256] {
+    static TABLE: std::sync::OnceLock<[(u16, u16); 256]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|c| {
+            let c = c as u8;
+            let vowel = if is_vowel(c) { 0xffff } else { 0 };
+            let group = match sibling_group(c) {
+                0 => 0xfe,
+                g => u16::from(g),
+            };
+            (vowel, group)
+        })
+    })
+}
+
 /// `token` compared with each of `others`: `out[k]` is `token_similarity(token, others[k])`,
 /// computed sixteen at a time. The index verifies hundreds of listed words per query word this
 /// way; the rows of the query word are shared and every cell is one vector operation.
@@ -256,8 +272,11 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
     if pending.is_empty() {
         return;
     }
-    // Tokens of one length share a run, so few columns are padding.
-    pending.sort_unstable_by_key(|&(k, _, _)| others[k].len());
+    // Tokens of one length share a run, so few columns are padding (the index passes them in
+    // order of length already).
+    if !pending.is_sorted_by_key(|&(k, _, _)| others[k].len()) {
+        pending.sort_unstable_by_key(|&(k, _, _)| others[k].len());
+    }
     let profile: Vec<(u8, u16, u16, u16)> = (0..a.len())
         .map(|i| {
             let c = a[i];
@@ -297,13 +316,12 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
             let b = others[k].as_bytes();
             len[l] = b.len();
             max[l] = max_distance10(longer, scale).min(u32::from(u16::MAX / 4)) as u16;
+            let classes = lane_classes();
             for (j, &c) in b.iter().enumerate() {
+                let (vowel, group) = classes[c as usize];
                 columns.byte[j + 1][l] = u16::from(c);
-                columns.vowel[j + 1][l] = if is_vowel(c) { 0xffff } else { 0 };
-                columns.group[j + 1][l] = match sibling_group(c) {
-                    0 => 0xfe,
-                    g => u16::from(g),
-                };
+                columns.vowel[j + 1][l] = vowel;
+                columns.group[j + 1][l] = group;
                 columns.insert[j + 1][l] = indel_cost10(b, j);
             }
         }

@@ -703,14 +703,7 @@ fn initials_of_a_run(token: &str, name: &NormName) -> bool {
     if t.len() < 2 || t.len() > 8 || !t.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
-    let src = &name.acronym_source;
-    src.len() >= t.len()
-        && (0..=src.len() - t.len()).any(|start| {
-            src[start..start + t.len()]
-                .iter()
-                .zip(t)
-                .all(|(w, &c)| w.as_bytes().first() == Some(&c))
-        })
+    name.initials.windows(t.len()).any(|run| run == t)
 }
 
 /// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.
@@ -854,7 +847,7 @@ fn acronym_pairs(
     if src.len() < 2 || long.tokens.is_empty() {
         return;
     }
-    let initials: Vec<u8> = src.iter().map(|w| w.as_bytes()[0]).collect();
+    let initials = &long.initials;
     for (i, t) in short.tokens.iter().enumerate() {
         let a = t.text.as_bytes();
         if a.len() < 2

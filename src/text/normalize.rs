@@ -85,6 +85,9 @@ pub struct NormName {
     pub acronym_source: Vec<String>,
     /// `tokens[k]` is `acronym_source[acronym_offset + k]`: legal forms are only peeled at the ends.
     pub acronym_offset: usize,
+    /// The first byte of each word of `acronym_source` (0 for an empty one): acronym checks run
+    /// for every candidate, and one buffer is one memory read where the words are many.
+    pub initials: Vec<u8>,
     /// Written mostly in Han or Hangul: tokens are syllables and compare strictly.
     pub syllabic: bool,
     /// Written mostly in a script that leaves short vowels out (Arabic, Hebrew): its tokens are
@@ -281,11 +284,16 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
     {
         tokens[0].class = TokenClass::Word;
     }
+    let initials = acronym_source
+        .iter()
+        .map(|w| w.as_bytes().first().copied().unwrap_or(0))
+        .collect();
     NormName {
         tokens,
         legal_forms,
         acronym_source,
         acronym_offset: peeled_at_start,
+        initials,
         syllabic: is_mostly(name, super::translit::is_syllabic),
         unvocalized: is_mostly(name, super::translit::is_unvocalized_script),
     }
