@@ -419,12 +419,10 @@ fn kernel(
             if let (Some(p), true) = (a_before, j > 1) {
                 let p = u16::from(p);
                 for l in 0..LANES {
-                    let swap = columns.byte[j - 1][l] == ai && columns.byte[j][l] == p;
-                    let via = if swap {
-                        prev2[j - 2][l].saturating_add(SWAP)
-                    } else {
-                        u16::MAX
-                    };
+                    // Branch-free (`&`, a mask) so that the lanes stay in one vector.
+                    let swap = (columns.byte[j - 1][l] == ai) & (columns.byte[j][l] == p);
+                    let not_swap = u16::from(!swap).wrapping_neg();
+                    let via = prev2[j - 2][l].saturating_add(SWAP) | not_swap;
                     this[l] = this[l].min(via);
                 }
             }
@@ -435,7 +433,7 @@ fn kernel(
         // A transposition can reach back two rows, so a lane gives up when both rows are over.
         let mut all_over = true;
         for l in 0..LANES {
-            all_over &= row_min[l] > max[l] && prev_min[l] > max[l];
+            all_over &= (row_min[l] > max[l]) & (prev_min[l] > max[l]);
         }
         if all_over {
             return None;
