@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{EntityKind, Watchlist};
 use crate::score::distance::{token_similarities, MIN_LENGTH_RATIO};
 use crate::text::{listed_name_readings, normalize, NormName, TokenClass};
+use compact_str::CompactString;
 
 /// One listed name, normalized for its entity's kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -507,14 +508,22 @@ impl NameIndex {
         // Renumber the vocabulary by kind (single tokens, joins, exact-only), then length: a
         // lookup reads the entries of one kind and a window of lengths, which are then one
         // stretch of ids, texts and counters instead of a scatter over the whole vocabulary.
-        let mut by_order: Vec<u32> = (0..index.vocab_text.len() as u32).collect();
-        by_order.sort_by_key(|&id| {
-            (
-                std::cmp::Reverse(entry_kind[id as usize]),
-                index.vocab_text.get(id).len(),
-                id,
-            )
-        });
+        let mut keyed: Vec<(std::cmp::Reverse<EntryKind>, u32, u32)> = index
+            .vocab_text
+            .ends
+            .iter()
+            .enumerate()
+            .map(|(id, &end)| {
+                let start = if id == 0 {
+                    0
+                } else {
+                    index.vocab_text.ends[id - 1]
+                };
+                (std::cmp::Reverse(entry_kind[id]), end - start, id as u32)
+            })
+            .collect();
+        keyed.sort_unstable();
+        let by_order: Vec<u32> = keyed.into_iter().map(|(_, _, id)| id).collect();
         let mut renumbered = vec![0u32; by_order.len()];
         let mut texts = Texts::default();
         for (new, &old) in by_order.iter().enumerate() {
@@ -1005,7 +1014,7 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
             continue;
         }
         out.push(QueryEntry {
-            text: t.text.clone(),
+            text: t.text.to_string(),
             fuzzy: t.text.len() >= 2 && t.class != TokenClass::Number,
             singles_only: false,
             mask: span_mask(i, i + 1),
@@ -1053,7 +1062,7 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
 /// Initials of the acronyms a name could be written as: of the whole name, and of every run of
 /// 3..=8 words (two letters of a partial run say too little; the scorer applies the same rule).
 /// `f` gets the initials and the run's bounds in `words`.
-fn for_each_run_initials(words: &[String], mut f: impl FnMut(&str, usize, usize)) {
+fn for_each_run_initials(words: &[CompactString], mut f: impl FnMut(&str, usize, usize)) {
     let initials: Vec<u8> = words.iter().filter_map(|w| w.bytes().next()).collect();
     for start in 0..initials.len() {
         for end in start + 2..=(start + 8).min(initials.len()) {

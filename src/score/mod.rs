@@ -504,7 +504,7 @@ impl Scorer {
 
         let texts = |n: &NormName, idx: &[usize]| -> Vec<String> {
             if explain {
-                idx.iter().map(|&i| n.tokens[i].text.clone()).collect()
+                idx.iter().map(|&i| n.tokens[i].text.to_string()).collect()
             } else {
                 Vec::new()
             }
@@ -551,7 +551,7 @@ fn names_an_ancestor(n: &NormName, i: usize) -> bool {
         && is_lineage_particle(&n.tokens[i - 1].text)
 }
 
-fn same_letters(a: &[String], b: &[String]) -> bool {
+fn same_letters(a: &[compact_str::CompactString], b: &[compact_str::CompactString]) -> bool {
     a.iter()
         .flat_map(|w| w.bytes())
         .eq(b.iter().flat_map(|w| w.bytes()))

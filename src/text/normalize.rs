@@ -11,6 +11,7 @@
 //!
 //! Not here: similarity between tokens or names (`score`), addresses (`address`).
 
+use compact_str::CompactString;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -38,7 +39,8 @@ pub enum TokenClass {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Token {
-    pub text: String,
+    /// Inline up to 24 bytes, which is nearly every word: no heap string per token.
+    pub text: compact_str::CompactString,
     pub class: TokenClass,
 }
 
@@ -82,7 +84,7 @@ pub struct NormName {
     pub legal_forms: Vec<LegalForm>,
     /// All tokens before legal forms were peeled (stopwords and titles dropped): acronyms are
     /// read from these, so `CASIC` finds "China Aerospace Science and Industry Corporation".
-    pub acronym_source: Vec<String>,
+    pub acronym_source: Vec<compact_str::CompactString>,
     /// `tokens[k]` is `acronym_source[acronym_offset + k]`: legal forms are only peeled at the ends.
     pub acronym_offset: usize,
     /// The first byte of each word of `acronym_source` (0 for an empty one): acronym checks run
@@ -246,7 +248,7 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
     if kept.is_empty() {
         kept = words;
     }
-    let acronym_source = kept.clone();
+    let acronym_source: Vec<CompactString> = kept.iter().map(CompactString::from).collect();
     let before = kept.len();
     let (legal_forms, peeled_at_start) = peel_legal_forms(&mut kept);
     debug_assert!(before >= kept.len() + peeled_at_start);
@@ -255,7 +257,10 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
         .into_iter()
         .map(|text| {
             let class = classify(&text, kind);
-            Token { text, class }
+            Token {
+                text: text.into(),
+                class,
+            }
         })
         .collect();
     // A series number closes an organization's or a vessel's name (`Capital Trust I`, `Fund X`):
@@ -271,7 +276,7 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
         };
         if let Some(v) = value {
             tokens[last] = Token {
-                text: u32::to_string(&v),
+                text: u32::to_string(&v).into(),
                 class: TokenClass::Number,
             };
         }
@@ -286,6 +291,7 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
     }
     let initials = acronym_source
         .iter()
+        .map(CompactString::as_str)
         .map(|w| w.as_bytes().first().copied().unwrap_or(0))
         .collect();
     NormName {
