@@ -21,11 +21,24 @@ use crate::text::{NormName, Token, TokenClass};
 /// What one query lets the index tell about any candidate: built once per party name.
 pub struct QueryEvidence<'a> {
     query: &'a NormName,
-    /// Query tokens the index did not look up (see [`unsearched_tokens`]).
-    unsearched: u64,
     /// For each unsearched generic word of the query (by position): the listed tokens and runs
     /// similar to it, with their similarity.
     generic: Vec<(usize, HashMap<&'a str, f32>)>,
+    /// Shortest and longest of each generic word's similar texts: a candidate's run outside
+    /// them is not looked up.
+    generic_lengths: Vec<(usize, usize)>,
+    /// Query position -> its index in `generic`.
+    generic_at: Vec<Option<usize>>,
+}
+
+/// Where a token of the query, as normalized for one kind of listed entity, sits in the query
+/// the index searched with (see [`QueryEvidence::positions`]).
+#[derive(Debug, Clone, Copy)]
+pub struct QueryPosition {
+    /// Bit k: the searched query's token k has the same text.
+    mask: u64,
+    /// The token aligns whatever the index saw: unknown to it, loose, or beyond 64 tokens.
+    always: bool,
 }
 
 /// Tokens that pair without the index looking: an initial with any word of its letter, a
@@ -37,7 +50,7 @@ fn loose(t: &Token) -> bool {
 impl<'a> QueryEvidence<'a> {
     pub fn new(index: &'a NameIndex, query: &'a NormName, floor: f32) -> QueryEvidence<'a> {
         let unsearched = unsearched_tokens(query);
-        let generic = query
+        let generic: Vec<(usize, HashMap<&str, f32>)> = query
             .tokens
             .iter()
             .enumerate()
@@ -50,11 +63,54 @@ impl<'a> QueryEvidence<'a> {
                 )
             })
             .collect();
+        let generic_lengths = generic
+            .iter()
+            .map(|(_, similar)| {
+                let lengths = similar.keys().map(|t| t.len());
+                (
+                    lengths.clone().min().unwrap_or(usize::MAX),
+                    lengths.max().unwrap_or(0),
+                )
+            })
+            .collect();
+        let mut generic_at = vec![None; query.tokens.len()];
+        for (g, &(k, _)) in generic.iter().enumerate() {
+            generic_at[k] = Some(g);
+        }
         QueryEvidence {
             query,
-            unsearched,
             generic,
+            generic_lengths,
+            generic_at,
         }
+    }
+
+    /// Where each token of `q` (the query normalized for one kind; a person's `SURNAME, Given`
+    /// reorders it) sits in the searched query: by text, computed once per kind rather than
+    /// for every candidate.
+    pub fn positions(&self, q: &NormName) -> Vec<QueryPosition> {
+        q.tokens
+            .iter()
+            .map(|t| {
+                let mut p = QueryPosition {
+                    mask: 0,
+                    always: true,
+                };
+                let mut known = false;
+                for (k, u) in self.query.tokens.iter().enumerate() {
+                    if u.text != t.text {
+                        continue;
+                    }
+                    known = true;
+                    if k >= 64 || loose(u) {
+                        return p;
+                    }
+                    p.mask |= 1 << k;
+                }
+                p.always = !known;
+                p
+            })
+            .collect()
     }
 
     /// An upper bound on `scorer.score(q, candidate, kind)`, where `q` is the query normalized
@@ -63,6 +119,7 @@ impl<'a> QueryEvidence<'a> {
         &self,
         scorer: &Scorer,
         q: &NormName,
+        positions: &[QueryPosition],
         candidate: &NormName,
         flags: &CandidateFlags,
         kind: EntityKind,
@@ -94,10 +151,17 @@ impl<'a> QueryEvidence<'a> {
         let mut generic_best = vec![0f32; self.generic.len()];
         let mut run = String::new();
         for (g, (_, similar)) in self.generic.iter().enumerate() {
+            let (shortest, longest) = self.generic_lengths[g];
             for start in 0..n {
                 run.clear();
                 for len in 1..=3.min(n - start) {
                     run.push_str(&candidate.tokens[start + len - 1].text);
+                    if run.len() > longest {
+                        break;
+                    }
+                    if run.len() < shortest {
+                        continue;
+                    }
                     if let Some(&sim) = similar.get(run.as_str()) {
                         generic_best[g] = generic_best[g].max(sim);
                         for b in &mut c_best[start..start + len] {
@@ -138,35 +202,23 @@ impl<'a> QueryEvidence<'a> {
         }
 
         // Query tokens are known to the index by position in `query`; `q` may order them
-        // differently (a person's `SURNAME, Given`), so they are matched by text.
+        // differently (a person's `SURNAME, Given`): `positions` maps them.
         let q_sim = |i: usize| {
-            if i == 0 && first_given_short {
+            let p = positions[i];
+            if (i == 0 && first_given_short) || p.always {
                 return 1.0;
             }
-            let text = &q.tokens[i].text;
-            let mut known = false;
             let mut best: f32 = 0.0;
-            for (k, t) in query.tokens.iter().enumerate() {
-                if t.text != *text {
-                    continue;
-                }
-                known = true;
-                if k >= 64 || loose(t) {
-                    return 1.0;
-                }
+            let mut bits = p.mask;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
                 best = best.max(flags.query_sim(k));
-                if self.unsearched & (1 << k) != 0 {
-                    if let Some(g) = self.generic.iter().position(|(p, _)| *p == k) {
-                        best = best.max(generic_best[g]);
-                    }
+                if let Some(g) = self.generic_at[k] {
+                    best = best.max(generic_best[g]);
                 }
             }
-            // A token of the per-kind normalization the index did not see: assume it aligns.
-            if known {
-                best
-            } else {
-                1.0
-            }
+            best
         };
         let c_sim = |j: usize| c_best.get(j).copied().unwrap_or(1.0);
         scorer.upper_bound(q, &q_sim, candidate, &c_sim, kind)

@@ -353,7 +353,8 @@ impl Screener {
     ) -> Vec<Hit> {
         let t = &self.policy.thresholds;
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
-        let mut per_kind: HashMap<EntityKind, NormName> = HashMap::new();
+        let mut per_kind: HashMap<EntityKind, (NormName, Vec<crate::bound::QueryPosition>)> =
+            HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
         let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
         let candidates: Vec<(u32, crate::index::CandidateFlags)> = self
@@ -376,12 +377,17 @@ impl Screener {
             } else {
                 party_kind
             };
-            let q = per_kind.entry(kind).or_insert_with(|| normalize(raw, kind));
+            let (q, positions) = per_kind.entry(kind).or_insert_with(|| {
+                let q = normalize(raw, kind);
+                let positions = evidence.positions(&q);
+                (q, positions)
+            });
+            let q = &*q;
             // What the index saw bounds the score: a candidate that cannot reach the report
             // threshold is not aligned at all (most candidates share only a common word).
             if self.prune
                 && !flags.embedded
-                && evidence.bound(&self.scorer, q, &rec.norm, &flags, kind) < t.report
+                && evidence.bound(&self.scorer, q, positions, &rec.norm, &flags, kind) < t.report
             {
                 continue;
             }
