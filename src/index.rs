@@ -741,7 +741,8 @@ impl NameIndex {
         scratch: &mut Scratch,
         out: &mut Vec<(u32, f32)>,
     ) {
-        if let Some(id) = self.vocab.get(&self.vocab_text, token) {
+        let exact = self.vocab.get(&self.vocab_text, token);
+        if let Some(id) = exact {
             out.push((id, 1.0));
         }
         trigrams(&folded_key(token), &mut scratch.grams);
@@ -787,8 +788,7 @@ impl NameIndex {
             if shared < min_shared_grams(total) {
                 continue;
             }
-            let text = self.vocab_text.get(id);
-            if text != token {
+            if Some(id) != exact {
                 scratch.verify.push(id);
             }
         }

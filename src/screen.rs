@@ -366,10 +366,10 @@ impl Screener {
             // Candidates are scattered over the records: ask for the next ones' records and
             // tokens ahead of time (the bound below is mostly waiting for memory otherwise).
             if let Some(&(ahead, _)) = candidates.get(k + 8) {
-                prefetch(&self.index.records[ahead as usize]);
+                crate::prefetch(&self.index.records[ahead as usize]);
             }
             if let Some(&(ahead, _)) = candidates.get(k + 4) {
-                prefetch(self.index.records[ahead as usize].norm.tokens.as_ptr());
+                crate::prefetch(self.index.records[ahead as usize].norm.tokens.as_ptr());
             }
             let rec = &self.index.records[rid as usize];
             let kind = if party_kind == EntityKind::Unknown {
@@ -464,18 +464,6 @@ impl Screener {
             })
             .collect()
     }
-}
-
-/// A hint that `p` will be read soon; nothing on targets without one.
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and reads nothing the program sees, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 #[cfg(test)]

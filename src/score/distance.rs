@@ -262,6 +262,10 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
     // (index in `others`, longer, scale) of the pairs that need a distance.
     let mut pending: Vec<(usize, f32, f32)> = Vec::with_capacity(others.len());
     for (k, other) in others.iter().enumerate() {
+        // The texts are scattered over a large vocabulary: ask for those a few ahead.
+        if let Some(ahead) = others.get(k + 8) {
+            crate::prefetch(ahead.as_ptr());
+        }
         let b = other.as_bytes();
         match similarity_gate(a, b) {
             Err(settled) => out[k] = settled,
