@@ -753,42 +753,59 @@ impl NameIndex {
         if counts.len() < self.vocab_text.len() {
             counts.resize(self.vocab_text.len(), 0);
         }
-        scratch.touched.clear();
         // The scorer does not compare tokens whose lengths differ beyond this ratio.
         let len = token.len() as f32;
         let lo = (len * MIN_LENGTH_RATIO).ceil() as usize;
         let hi = (len / MIN_LENGTH_RATIO).floor() as usize;
+        let mut lists: Vec<&[u32]> = Vec::with_capacity(2 * scratch.grams.len());
         for g in &scratch.grams {
             if let Some(&gid) = self.grams.get(g) {
-                let singles =
-                    self.gram_postings
-                        .get_in(gid, gram_order(false, lo), gram_order(false, hi));
-                let joins = if tokens_only {
-                    &[][..]
-                } else {
-                    self.gram_postings
-                        .get_in(gid, gram_order(true, lo), gram_order(true, hi))
-                };
-                for &id in singles.iter().chain(joins) {
-                    let c = &mut counts[id as usize];
-                    if *c == 0 {
-                        scratch.touched.push(id);
-                    }
-                    *c += 1;
+                lists.push(self.gram_postings.get_in(
+                    gid,
+                    gram_order(false, lo),
+                    gram_order(false, hi),
+                ));
+                if !tokens_only {
+                    lists.push(self.gram_postings.get_in(
+                        gid,
+                        gram_order(true, lo),
+                        gram_order(true, hi),
+                    ));
                 }
             }
         }
+        let postings = lists.iter().map(|l| l.len()).sum();
+        // Count without a branch per id: each id is written to `touched` and kept (the length
+        // advances) only on its first count.
+        scratch.touched.clear();
+        scratch.touched.resize(postings, 0);
+        let mut touched = 0;
+        for list in &lists {
+            for &id in *list {
+                let c = &mut counts[id as usize];
+                scratch.touched[touched] = id;
+                touched += usize::from(*c == 0);
+                *c += 1;
+            }
+        }
+        scratch.touched.truncate(touched);
         // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
-        // is not worth the edit distance.
-        let q = scratch.grams.len() as f32;
+        // is not worth the edit distance. Shares needed, by the entry's number of grams:
+        let q = scratch.grams.len();
+        let needed = |grams: usize| min_shared_grams(q.max(grams) as f32).ceil() as u16;
+        let mut needed_by_grams = [0u16; 64];
+        for (grams, n) in needed_by_grams.iter_mut().enumerate() {
+            *n = needed(grams);
+        }
         scratch.verify.clear();
         for &id in &scratch.touched {
-            let shared = std::mem::take(&mut counts[id as usize]) as f32;
-            let total = q.max(self.gram_count[id as usize] as f32);
-            if shared < min_shared_grams(total) {
-                continue;
-            }
-            if Some(id) != exact {
+            let shared = std::mem::take(&mut counts[id as usize]);
+            let grams = self.gram_count[id as usize] as usize;
+            let needed = needed_by_grams
+                .get(grams)
+                .copied()
+                .unwrap_or_else(|| needed(grams));
+            if shared >= needed && Some(id) != exact {
                 scratch.verify.push(id);
             }
         }

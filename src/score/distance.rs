@@ -203,6 +203,18 @@ fn max_distance10(longer: f32, scale: f32) -> u32 {
     tenths_bound((1.0 - TOKEN_FLOOR) * longer / scale + 1e-4)
 }
 
+/// [`max_distance10`] for the pairs the kernel takes, from a table (no float rounding per pair).
+fn kernel_max_distance10(longer: usize, scale: f32) -> u16 {
+    static TABLE: std::sync::OnceLock<[[u16; 2]; KERNEL_MAX_LEN + 1]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        std::array::from_fn(|l| {
+            [1.0, 1.3]
+                .map(|scale| max_distance10(l as f32, scale).min(u32::from(u16::MAX / 4)) as u16)
+        })
+    });
+    table[longer.min(KERNEL_MAX_LEN)][usize::from(scale != 1.0)]
+}
+
 fn similarity_of(d10: u32, longer: f32, scale: f32) -> f32 {
     (1.0 - scale * (d10 as f32 / 10.0) / longer).max(0.0)
 }
@@ -269,18 +281,18 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
         let b = other.as_bytes();
         match similarity_gate(a, b) {
             Err(settled) => out[k] = settled,
-            Ok(_) if b.len() > KERNEL_MAX_LEN => out[k] = token_similarity(token, other),
+            Ok(_) if a.len().max(b.len()) > KERNEL_MAX_LEN => {
+                out[k] = token_similarity(token, other)
+            }
             Ok((longer, scale)) => pending.push((k, longer, scale)),
         }
     }
     if pending.is_empty() {
         return;
     }
-    // Tokens of one length share a run, so few columns are padding (the index passes them in
-    // order of length already).
-    if !pending.is_sorted_by_key(|&(k, _, _)| others[k].len()) {
-        pending.sort_unstable_by_key(|&(k, _, _)| others[k].len());
-    }
+    // Tokens of one length share a run, so few columns are padding. The index passes them in
+    // runs ordered by length already, which the stable sort merges in linear time.
+    pending.sort_by_key(|&(k, _, _)| others[k].len());
     let profile: Vec<(u8, u16, u16, u16)> = (0..a.len())
         .map(|i| {
             let c = a[i];
@@ -319,7 +331,7 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
         for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
             let b = others[k].as_bytes();
             len[l] = b.len();
-            max[l] = max_distance10(longer, scale).min(u32::from(u16::MAX / 4)) as u16;
+            max[l] = kernel_max_distance10(longer as usize, scale);
             let classes = lane_classes();
             for (j, &c) in b.iter().enumerate() {
                 let (vowel, group) = classes[c as usize];
@@ -490,8 +502,19 @@ mod tests {
 
     #[test]
     fn one_to_many_matches_pairwise_on_transpositions() {
-        let others = ["ibj", "roham", "gorahm", "ogrham", "gorham", "5"];
-        for token in ["ijb", "gorham"] {
+        let long = "abcdefghij".repeat(7);
+        let near_long = format!("{}x", &long[..68]);
+        let others = [
+            "ibj",
+            "roham",
+            "gorahm",
+            "ogrham",
+            "gorham",
+            "5",
+            &long[..60],
+            &near_long,
+        ];
+        for token in ["ijb", "gorham", &long, &long[..64]] {
             let mut many = Vec::new();
             token_similarities(token, &others, &mut many);
             for (other, sim) in others.iter().zip(&many) {
