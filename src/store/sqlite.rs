@@ -35,6 +35,33 @@ fn sql_err(name: &str, e: rusqlite::Error) -> Error {
     }
 }
 
+/// Puts the database in WAL mode (kept in the file, so once is enough). Switching needs the
+/// database to itself, and SQLite answers "locked" at once rather than through the busy
+/// timeout while another connection is opening it: try again until the timeout has passed.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let mode = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+            .and_then(|mode| {
+                if mode.eq_ignore_ascii_case("wal") {
+                    Ok(mode)
+                } else {
+                    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                }
+            });
+        match mode {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other.map(|_| ()),
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (or creates) the store file and brings its schema to the latest version.
     pub fn open(path: &Path) -> Result<SqliteStore> {
@@ -68,8 +95,7 @@ impl SqliteStore {
                 ),
             });
         }
-        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .map_err(e)?;
+        set_wal(&conn).map_err(e)?;
         conn.execute_batch("PRAGMA synchronous = NORMAL")
             .map_err(e)?;
         let mut store = SqliteStore { conn, name };
