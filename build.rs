@@ -4,7 +4,13 @@
 
 use std::path::Path;
 
-const SOURCES: &[&str] = &["data", "src/text", "src/index.rs", "src/score/distance.rs"];
+const SOURCES: &[&str] = &[
+    "data",
+    "src/text",
+    "src/geo.rs",
+    "src/index.rs",
+    "src/score/distance.rs",
+];
 
 fn files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
     if path.is_dir() {

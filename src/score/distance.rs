@@ -59,7 +59,10 @@ fn substitution_cost10(a: u8, b: u8) -> Tenths {
 /// Cost of inserting or deleting `s[i]`, in tenths.
 fn indel_cost10(s: &[u8], i: usize) -> Tenths {
     let c = s[i];
-    let doubled = (i > 0 && s[i - 1] == c) || (i + 1 < s.len() && s[i + 1] == c);
+    // A letter next to itself, or `c`/`k`/`q` next to another of them (`ck` spells one sound:
+    // Frederick / Frederic), is written twice.
+    let same = |d: u8| d == c || (sibling_group(c) == 1 && sibling_group(d) == 1);
+    let doubled = (i > 0 && same(s[i - 1])) || (i + 1 < s.len() && same(s[i + 1]));
     if c.is_ascii_digit() {
         FULL
     } else if doubled {

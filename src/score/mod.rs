@@ -242,8 +242,9 @@ impl Scorer {
             TokenClass::Generic => w.generic_unmatched,
             // Series numbers left over on both sides may cost nothing (a sibling entity).
             TokenClass::Number if kind == EntityKind::Organization => 0.0,
-            // An ancestor's name left out costs as a patronymic (see `names_an_ancestor`).
-            TokenClass::Word if person_rules && names_an_ancestor(n, i) => w.patronymic,
+            // An ancestor's name or a very common element left out costs as a patronymic (see
+            // `weak_name_part`).
+            TokenClass::Word if person_rules && weak_name_part(n, i) => w.patronymic,
             class => self.weight(&n.tokens[i].text, class),
         };
         // A fuzzy pair's evidence is its similarity raised to the exponent.
@@ -392,13 +393,25 @@ impl Scorer {
         let left_q: Vec<usize> = (0..q.tokens.len()).filter(|&i| !q_used[i]).collect();
         let left_c: Vec<usize> = (0..c.tokens.len()).filter(|&j| !c_used[j]).collect();
         let w = &self.weights;
-        // An ancestor's name left out on one side only is a patronymic left out (see
-        // `names_an_ancestor`); against a different name on the other side it still contradicts.
+        // An ancestor's name or a very common given-name element left out on one side only is a
+        // patronymic left out (see `weak_name_part`); against a different name on the other
+        // side it still contradicts.
+        // A country placing a company is weak evidence, but two different countries left over
+        // (Bowne II (U.K.) vs Bowne II Canada) are two national companies: they contradict as
+        // words do.
+        let country = |t: &crate::text::Token| {
+            t.class == TokenClass::Generic && crate::geo::country_code_by_name(&t.text).is_some()
+        };
+        let countries_differ = !person_rules
+            && left_q.iter().any(|&i| country(&q.tokens[i]))
+            && left_c.iter().any(|&j| country(&c.tokens[j]));
         let leftover = |n: &NormName, left: &[usize], other_left: &[usize]| -> f32 {
             left.iter()
                 .map(|&i| {
-                    if person_rules && other_left.is_empty() && names_an_ancestor(n, i) {
+                    if person_rules && other_left.is_empty() && weak_name_part(n, i) {
                         w.patronymic
+                    } else if countries_differ && country(&n.tokens[i]) {
+                        self.weight(&n.tokens[i].text, TokenClass::Word)
                     } else {
                         left_weight(&n.tokens[i])
                     }
@@ -480,11 +493,24 @@ impl Scorer {
         }
 
         if legal_forms_conflict(q, c) {
-            score -= w.legal_form_conflict;
+            // A company can change its legal form; a non-profit does not become a company of
+            // the same name (ANO vs LLC): that is two entities, and costs twice.
+            let kinds_differ = nonprofit_only(q) != nonprofit_only(c);
+            score -= if kinds_differ {
+                2.0 * w.legal_form_conflict
+            } else {
+                w.legal_form_conflict
+            };
             note(&|| {
                 format!(
-                    "legal forms differ ({} vs {})",
-                    q.legal_forms[0].canonical, c.legal_forms[0].canonical
+                    "legal forms differ ({} vs {}){}",
+                    q.legal_forms[0].canonical,
+                    c.legal_forms[0].canonical,
+                    if kinds_differ {
+                        ": a non-profit and a company"
+                    } else {
+                        ""
+                    }
                 )
             });
         } else if !q.legal_forms.is_empty() && !c.legal_forms.is_empty() {
@@ -544,6 +570,19 @@ fn lineage_swapped(q: &NormName, c: &NormName, chosen: &[Candidate]) -> bool {
 /// Whether token `i` of a person's name follows a lineage particle inside the name (`Usama bin
 /// Muhammad ibn Awad`: Muhammad and Awad): the father's or an ancestor's name, a patronymic that
 /// lists often leave out, not the person's own.
+/// Token `i` of a person's name is one a reference often leaves out: an ancestor's name (see
+/// [`names_an_ancestor`]) or a very common given-name element (`data/common_name_parts.tsv`).
+fn weak_name_part(n: &NormName, i: usize) -> bool {
+    static COMMON: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            crate::tables::rows(include_str!("../../data/common_name_parts.tsv"))
+                .map(|r| r[0])
+                .collect()
+        });
+    names_an_ancestor(n, i)
+        || (n.tokens[i].class == TokenClass::Word && COMMON.contains(n.tokens[i].text.as_str()))
+}
+
 fn names_an_ancestor(n: &NormName, i: usize) -> bool {
     i >= 2
         && n.tokens[i].class == TokenClass::Word
@@ -563,6 +602,11 @@ fn span_text(n: &NormName, span: (usize, usize)) -> String {
         .map(|t| t.text.as_str())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Every legal form of the name is a non-profit's (ANO, NGO, e.V.).
+fn nonprofit_only(n: &NormName) -> bool {
+    !n.legal_forms.is_empty() && n.legal_forms.iter().all(|f| f.family == "nonprofit")
 }
 
 /// Both names carry legal forms, and no two of them are of one family (AG vs GmbH).

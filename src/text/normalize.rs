@@ -406,6 +406,11 @@ fn classify(text: &str, kind: EntityKind) -> TokenClass {
     }
     match TERMS.class.get(text) {
         Some(TermClass::Generic) if kind != EntityKind::Person => return TokenClass::Generic,
+        // A country's name in a company's name places it (Banco Santander Chile, L & H Sweden):
+        // weak evidence, like an organization-class word.
+        None if kind != EntityKind::Person && crate::geo::country_code_by_name(text).is_some() => {
+            return TokenClass::Generic
+        }
         Some(TermClass::Particle | TermClass::Lineage) => return TokenClass::Particle,
         _ => {}
     }
