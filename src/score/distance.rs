@@ -344,7 +344,14 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
                 columns.insert[j + 1][l] = indel_cost10(b, j);
             }
         }
-        if let Some(d) = run_kernel(&profile, &columns, width, &max, &len) {
+        let run = KernelRun {
+            profile: &profile,
+            columns: &columns,
+            width,
+            max: &max,
+            len: &len,
+        };
+        if let Some(d) = run_kernel(&run) {
             for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
                 let d = d[l];
                 if d <= max[l] {
@@ -355,31 +362,31 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
     }
 }
 
-fn run_kernel(
-    profile: &[(u8, u16, u16, u16)],
-    columns: &LaneColumns,
+/// One kernel run: the query word's rows and sixteen tokens' columns.
+struct KernelRun<'a> {
+    /// Per query byte: the byte, its deletion cost, its vowel cost share, its sibling group.
+    profile: &'a [(u8, u16, u16, u16)],
+    columns: &'a LaneColumns,
+    /// The longest token's length: the columns computed.
     width: usize,
-    max: &Lanes,
-    len: &[usize; LANES],
-) -> Option<Lanes> {
+    /// Each lane's largest distance of interest, and its token's length.
+    max: &'a Lanes,
+    len: &'a [usize; LANES],
+}
+
+fn run_kernel(run: &KernelRun) -> Option<Lanes> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { kernel_avx2(profile, columns, width, max, len) };
+        return unsafe { kernel_avx2(run) };
     }
-    kernel(profile, columns, width, max, len)
+    kernel(run)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn kernel_avx2(
-    profile: &[(u8, u16, u16, u16)],
-    columns: &LaneColumns,
-    width: usize,
-    max: &Lanes,
-    len: &[usize; LANES],
-) -> Option<Lanes> {
-    kernel(profile, columns, width, max, len)
+unsafe fn kernel_avx2(run: &KernelRun) -> Option<Lanes> {
+    kernel(run)
 }
 
 /// The scalar [`bounded_distance10`] with sixteen `b` tokens side by side: the same recurrence,
@@ -389,13 +396,14 @@ unsafe fn kernel_avx2(
 // Lanes are indexed in lockstep across several arrays: that is what the compiler vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn kernel(
-    profile: &[(u8, u16, u16, u16)],
-    columns: &LaneColumns,
-    width: usize,
-    max: &Lanes,
-    len: &[usize; LANES],
-) -> Option<Lanes> {
+fn kernel(run: &KernelRun) -> Option<Lanes> {
+    let KernelRun {
+        profile,
+        columns,
+        width,
+        max,
+        len,
+    } = *run;
     let mut rows = [[[0u16; LANES]; KERNEL_MAX_LEN + 1]; 3];
     let [prev2, prev, cur] = &mut rows;
     let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
