@@ -44,9 +44,7 @@ pub struct NameIndex {
     gram_count: Vec<u16>,
     /// Embeddable listed names (tokens joined by spaces) -> their records: a run of a party's
     /// tokens found here is a listed name embedded in the party's name.
-    embedded: HashMap<Box<str>, Vec<u32>>,
-    /// Most tokens of an embeddable name: longer runs need not be looked up.
-    embedded_max_tokens: usize,
+    embedded: EmbeddedNames,
     /// Fuzzy lookups already made (token and floor -> vocabulary ids): party names repeat across
     /// an export, and their words far more, so each word pays for its lookup once.
     lookup_cache: std::sync::RwLock<LookupCache>,
@@ -139,6 +137,67 @@ impl Texts {
                 .ends
                 .iter()
                 .all(|&e| self.bytes.is_char_boundary(e as usize))
+    }
+}
+
+/// The embeddable listed names (see [`embeddable`]), found by their tokens: a run of a party's
+/// tokens that is one of them is a listed name embedded in the party's name. The table holds
+/// record ids hashed by their tokens' texts, which it reads from the records (no copy of the
+/// names).
+#[derive(Default)]
+struct EmbeddedNames {
+    table: hashbrown::HashTable<u32>,
+    /// Most tokens of an embeddable name: longer runs need not be looked up.
+    max_tokens: usize,
+}
+
+/// Adds a token to the hash of a run of tokens.
+fn add_token(hasher: &mut rustc_hash::FxHasher, text: &str) {
+    use std::hash::Hasher;
+    hasher.write(text.as_bytes());
+    hasher.write_u8(0xff);
+}
+
+impl EmbeddedNames {
+    fn hash_of(tokens: &[crate::text::Token]) -> u64 {
+        use std::hash::Hasher;
+        let mut hasher = rustc_hash::FxHasher::default();
+        for t in tokens {
+            add_token(&mut hasher, &t.text);
+        }
+        hasher.finish()
+    }
+
+    fn of(records: &[NameRecord]) -> EmbeddedNames {
+        let mut names = EmbeddedNames::default();
+        for (ri, r) in records.iter().enumerate() {
+            if embeddable(&r.norm, r.kind) {
+                names.max_tokens = names.max_tokens.max(r.norm.tokens.len());
+                names.table.insert_unique(
+                    EmbeddedNames::hash_of(&r.norm.tokens),
+                    ri as u32,
+                    |&r| EmbeddedNames::hash_of(&records[r as usize].norm.tokens),
+                );
+            }
+        }
+        names
+    }
+
+    /// The records whose name is exactly `run` (`hasher`: the run's tokens added in order).
+    fn records<'a>(
+        &'a self,
+        records: &'a [NameRecord],
+        hasher: &rustc_hash::FxHasher,
+        run: &'a [crate::text::Token],
+    ) -> impl Iterator<Item = u32> + 'a {
+        use std::hash::Hasher;
+        self.table
+            .iter_hash(hasher.clone().finish())
+            .copied()
+            .filter(move |&r| {
+                let tokens = &records[r as usize].norm.tokens;
+                tokens.len() == run.len() && tokens.iter().zip(run).all(|(a, b)| a.text == b.text)
+            })
     }
 }
 
@@ -472,8 +531,7 @@ impl NameIndex {
             grams: HashMap::default(),
             gram_postings: Postings::default(),
             gram_count: Vec::new(),
-            embedded: HashMap::default(),
-            embedded_max_tokens: 0,
+            embedded: EmbeddedNames::default(),
             lookup_cache: Default::default(),
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
@@ -588,17 +646,7 @@ impl NameIndex {
     /// Aho-Corasick automaton over the joined names: the same token-aligned matches, and about a
     /// tenth of the build time, which a prebuilt index pays at every start.
     fn build_embedded(&mut self) {
-        self.embedded.clear();
-        self.embedded_max_tokens = 0;
-        for (ri, r) in self.records.iter().enumerate() {
-            if embeddable(&r.norm, r.kind) {
-                self.embedded_max_tokens = self.embedded_max_tokens.max(r.norm.tokens.len());
-                self.embedded
-                    .entry(r.norm.key().into_boxed_str())
-                    .or_default()
-                    .push(ri as u32);
-            }
-        }
+        self.embedded = EmbeddedNames::of(&self.records);
     }
 
     /// What a prebuilt index stores: everything but the vocabulary map (rebuilt from
@@ -641,8 +689,7 @@ impl NameIndex {
             grams: s.grams,
             gram_postings: s.gram_postings,
             gram_count: s.gram_count,
-            embedded: HashMap::default(),
-            embedded_max_tokens: 0,
+            embedded: EmbeddedNames::default(),
             lookup_cache: Default::default(),
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
@@ -888,19 +935,15 @@ impl NameIndex {
             }
         }
         let tokens = &query.tokens;
-        let mut run = String::new();
         for start in 0..tokens.len() {
-            run.clear();
-            for (n, t) in tokens[start..]
-                .iter()
-                .take(self.embedded_max_tokens)
-                .enumerate()
-            {
-                if n > 0 {
-                    run.push(' ');
-                }
-                run.push_str(&t.text);
-                for &r in self.embedded.get(run.as_str()).into_iter().flatten() {
+            let mut hasher = rustc_hash::FxHasher::default();
+            let longest = tokens.len().min(start + self.embedded.max_tokens);
+            for end in start + 1..=longest {
+                add_token(&mut hasher, &tokens[end - 1].text);
+                for r in self
+                    .embedded
+                    .records(&self.records, &hasher, &tokens[start..end])
+                {
                     let f = found.entry(r).or_default();
                     f.embedded = true;
                     f.reach(u64::MAX, u64::MAX, 1.0);
