@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use crate::model::{EntityKind, Watchlist};
 use crate::score::distance::{token_similarities, MIN_LENGTH_RATIO};
 use crate::text::{listed_name_readings, normalize, NormName, TokenClass};
-use compact_str::CompactString;
 
 /// One listed name, normalized for its entity's kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -996,16 +995,16 @@ fn vocabulary_entries(n: &NormName, mut f: impl FnMut(&str, u64, EntryKind)) {
     }
     // The scorer pairs a single token of one name with the initials of a run of the other,
     // never initials with initials: acronyms live apart from tokens in the vocabulary.
-    for_each_run_initials(&n.acronym_source, |a, start, end| {
+    for_each_run_initials(&n.initials, |a, start, end| {
         buf.clear();
         buf.push(ACRONYM_MARK);
         buf.push_str(a);
         f(&buf, acronym_span_mask(n, start, end), EntryKind::ExactOnly)
     });
     // The name written without spaces, legal form included (Mumo OOO / Mumoooo).
-    if n.acronym_source.len() > 1 {
+    if n.initials.len() > 1 {
         buf.clear();
-        n.acronym_source.iter().for_each(|w| buf.push_str(w));
+        n.acronym_words().for_each(|w| buf.push_str(w));
         f(&buf, span_mask(0, n.tokens.len()), EntryKind::ExactOnly);
     }
 }
@@ -1101,7 +1100,7 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
         }
     }
     // A listed word that is the acronym of a run of the query's words.
-    for_each_run_initials(&n.acronym_source, |acro, start, end| {
+    for_each_run_initials(&n.initials, |acro, start, end| {
         out.push(QueryEntry {
             text: acro.to_string(),
             fuzzy: false,
@@ -1109,9 +1108,9 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
             mask: acronym_span_mask(n, start, end),
         })
     });
-    if n.acronym_source.len() > 1 {
+    if n.initials.len() > 1 {
         out.push(QueryEntry {
-            text: n.acronym_source.concat(),
+            text: n.acronym_words().collect(),
             fuzzy: false,
             singles_only: false,
             mask: span_mask(0, n.tokens.len()),
@@ -1121,9 +1120,8 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
 
 /// Initials of the acronyms a name could be written as: of the whole name, and of every run of
 /// 3..=8 words (two letters of a partial run say too little; the scorer applies the same rule).
-/// `f` gets the initials and the run's bounds in `words`.
-fn for_each_run_initials(words: &[CompactString], mut f: impl FnMut(&str, usize, usize)) {
-    let initials: Vec<u8> = words.iter().filter_map(|w| w.bytes().next()).collect();
+/// `f` gets the initials and the run's bounds in the words (`initials`: their first letters).
+fn for_each_run_initials(initials: &[u8], mut f: impl FnMut(&str, usize, usize)) {
     for start in 0..initials.len() {
         for end in start + 2..=(start + 8).min(initials.len()) {
             let whole = start == 0 && end == initials.len();

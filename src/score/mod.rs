@@ -523,7 +523,7 @@ impl Scorer {
         }
 
         // The same letters with different spacing or legal-form split (SiemensAG / Siemens AG).
-        if score < 0.97 && same_letters(&q.acronym_source, &c.acronym_source) {
+        if score < 0.97 && same_letters(q, c) {
             score = 0.97;
             note(&|| "same letters, different spacing".to_string());
         }
@@ -590,10 +590,15 @@ fn names_an_ancestor(n: &NormName, i: usize) -> bool {
         && is_lineage_particle(&n.tokens[i - 1].text)
 }
 
-fn same_letters(a: &[compact_str::CompactString], b: &[compact_str::CompactString]) -> bool {
-    a.iter()
-        .flat_map(|w| w.bytes())
-        .eq(b.iter().flat_map(|w| w.bytes()))
+/// The two names' words, legal forms included, spell the same letters whatever the spacing.
+fn same_letters(a: &NormName, b: &NormName) -> bool {
+    let letters = |n: &NormName| {
+        n.acronym_source
+            .bytes()
+            .filter(|&c| c != b' ')
+            .collect::<Vec<u8>>()
+    };
+    letters(a) == letters(b)
 }
 
 fn span_text(n: &NormName, span: (usize, usize)) -> String {
@@ -887,8 +892,7 @@ fn acronym_pairs(
     person: bool,
     out: &mut Vec<Candidate>,
 ) {
-    let src = &long.acronym_source;
-    if src.len() < 2 || long.tokens.is_empty() {
+    if long.initials.len() < 2 || long.tokens.is_empty() {
         return;
     }
     let initials = &long.initials;

@@ -84,7 +84,8 @@ pub struct NormName {
     pub legal_forms: Vec<LegalForm>,
     /// All tokens before legal forms were peeled (stopwords and titles dropped): acronyms are
     /// read from these, so `CASIC` finds "China Aerospace Science and Industry Corporation".
-    pub acronym_source: Vec<compact_str::CompactString>,
+    /// Its words joined by single spaces, in one (usually inline) string: see `acronym_words`.
+    pub acronym_source: compact_str::CompactString,
     /// `tokens[k]` is `acronym_source[acronym_offset + k]`: legal forms are only peeled at the ends.
     pub acronym_offset: usize,
     /// The first byte of each word of `acronym_source` (0 for an empty one): acronym checks run
@@ -100,6 +101,11 @@ pub struct NormName {
 impl NormName {
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
+    }
+
+    /// The words acronyms are read from (see `acronym_source`).
+    pub fn acronym_words(&self) -> impl Iterator<Item = &str> {
+        self.acronym_source.split(' ').filter(|w| !w.is_empty())
     }
 
     /// The tokens joined by single spaces.
@@ -248,7 +254,11 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
     if kept.is_empty() {
         kept = words;
     }
-    let acronym_source: Vec<CompactString> = kept.iter().map(CompactString::from).collect();
+    let acronym_source = CompactString::from(kept.join(" "));
+    let initials: Vec<u8> = kept
+        .iter()
+        .map(|w| w.as_bytes().first().copied().unwrap_or(0))
+        .collect();
     let before = kept.len();
     let (legal_forms, peeled_at_start) = peel_legal_forms(&mut kept);
     debug_assert!(before >= kept.len() + peeled_at_start);
@@ -289,11 +299,6 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
     {
         tokens[0].class = TokenClass::Word;
     }
-    let initials = acronym_source
-        .iter()
-        .map(CompactString::as_str)
-        .map(|w| w.as_bytes().first().copied().unwrap_or(0))
-        .collect();
     NormName {
         tokens,
         legal_forms,
@@ -759,8 +764,7 @@ mod tests {
             EntityKind::Organization,
         );
         let initials: String = n
-            .acronym_source
-            .iter()
+            .acronym_words()
             .map(|t| t.chars().next().unwrap())
             .collect();
         assert_eq!(initials, "casic");
@@ -920,7 +924,7 @@ mod tests {
                     proptest::prop_assert!(!t.text.is_empty());
                     proptest::prop_assert!(t.text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
                 }
-                proptest::prop_assert!(n.acronym_offset + n.tokens.len() <= n.acronym_source.len());
+                proptest::prop_assert!(n.acronym_offset + n.tokens.len() <= n.acronym_words().count());
             }
         }
 
