@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{EntityKind, Watchlist};
-use crate::score::distance::{token_similarities, MIN_LENGTH_RATIO};
+use crate::score::distance::{insertion_costs, token_similarities_with_costs, MIN_LENGTH_RATIO};
 use crate::text::{listed_name_readings, normalize, NormName, TokenClass};
 
 /// One listed name, normalized for its entity's kind.
@@ -99,6 +99,10 @@ struct Texts {
     bytes: String,
     /// `ends[id]`: where text `id` ends in `bytes` (it starts where `id - 1` ends).
     ends: Vec<u32>,
+    /// The distance's insertion cost of every byte of `bytes` (see `insertion_costs`): derived,
+    /// so not stored, and rebuilt with [`Texts::fill_costs`] after reading.
+    #[serde(skip)]
+    costs: Vec<u8>,
 }
 
 impl Texts {
@@ -119,6 +123,26 @@ impl Texts {
     fn push(&mut self, text: &str) {
         self.bytes.push_str(text);
         self.ends.push(self.bytes.len() as u32);
+        insertion_costs(text.as_bytes(), &mut self.costs);
+    }
+
+    /// The insertion costs of text `id`'s bytes.
+    fn costs(&self, id: u32) -> &[u8] {
+        let id = id as usize;
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
+        &self.costs[start..self.ends[id] as usize]
+    }
+
+    fn fill_costs(&mut self) {
+        let mut costs = Vec::with_capacity(self.bytes.len());
+        for id in 0..self.len() as u32 {
+            insertion_costs(self.get(id).as_bytes(), &mut costs);
+        }
+        self.costs = costs;
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
@@ -663,7 +687,7 @@ impl NameIndex {
 
     /// The index from its stored parts, or why they do not fit together (a file that passed
     /// its checksum should always fit; this keeps a bad one from panicking later).
-    pub(crate) fn from_stored(s: StoredNameIndex) -> Result<NameIndex, String> {
+    pub(crate) fn from_stored(mut s: StoredNameIndex) -> Result<NameIndex, String> {
         let vocab_len = s.vocab_text.len();
         fn fits<P>(p: &Postings<P>, keys: usize, bound: usize) -> bool {
             p.offsets.len() == keys + 1
@@ -680,6 +704,7 @@ impl NameIndex {
         {
             return Err("the name index is inconsistent".into());
         }
+        s.vocab_text.fill_costs();
         let mut index = NameIndex {
             records: s.records,
             vocab: VocabMap::of(&s.vocab_text),
@@ -863,7 +888,12 @@ impl NameIndex {
             .iter()
             .map(|&id| self.vocab_text.get(id))
             .collect();
-        token_similarities(token, &texts, &mut scratch.sims);
+        let costs: Vec<&[u8]> = scratch
+            .verify
+            .iter()
+            .map(|&id| self.vocab_text.costs(id))
+            .collect();
+        token_similarities_with_costs(token, &texts, Some(&costs), &mut scratch.sims);
         for (&id, &sim) in scratch.verify.iter().zip(&scratch.sims) {
             if sim >= floor {
                 out.push((id, sim));

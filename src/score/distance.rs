@@ -271,6 +271,23 @@ fn lane_classes() -> &'static [(u16, u16); 256] {
 /// computed sixteen at a time. The index verifies hundreds of listed words per query word this
 /// way; the rows of the query word are shared and every cell is one vector operation.
 pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
+    token_similarities_with_costs(token, others, None, out)
+}
+
+/// The insertion cost, in tenths, of each byte of `token`, as the distance charges it (a doubled
+/// letter, `h`, a final `-s`, a vowel...). The index keeps them for every listed word, so that
+/// verifying one costs no per-letter tests.
+pub fn insertion_costs(token: &[u8], out: &mut Vec<u8>) {
+    out.extend((0..token.len()).map(|i| indel_cost10(token, i) as u8));
+}
+
+/// [`token_similarities`] with each of `others`' [`insertion_costs`] given (`costs[k]`).
+pub fn token_similarities_with_costs(
+    token: &str,
+    others: &[&str],
+    costs: Option<&[&[u8]]>,
+    out: &mut Vec<f32>,
+) {
     out.clear();
     out.resize(others.len(), 0.0);
     let a = token.as_bytes();
@@ -341,7 +358,10 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
                 columns.byte[j + 1][l] = u16::from(c);
                 columns.vowel[j + 1][l] = vowel;
                 columns.group[j + 1][l] = group;
-                columns.insert[j + 1][l] = indel_cost10(b, j);
+                columns.insert[j + 1][l] = match costs {
+                    Some(costs) => u16::from(costs[k][j]),
+                    None => indel_cost10(b, j),
+                };
             }
         }
         let run = KernelRun {
@@ -612,6 +632,19 @@ mod tests {
             let mut many = Vec::new();
             token_similarities(&token, &others, &mut many);
             proptest::prop_assert_eq!(many.len(), others.len());
+            // The same with the insertion costs given, as the index gives them.
+            let costs: Vec<Vec<u8>> = others
+                .iter()
+                .map(|o| {
+                    let mut c = Vec::new();
+                    insertion_costs(o.as_bytes(), &mut c);
+                    c
+                })
+                .collect();
+            let costs: Vec<&[u8]> = costs.iter().map(Vec::as_slice).collect();
+            let mut with_costs = Vec::new();
+            token_similarities_with_costs(&token, &others, Some(&costs), &mut with_costs);
+            proptest::prop_assert_eq!(&many, &with_costs);
             for (other, sim) in others.iter().zip(&many) {
                 proptest::prop_assert_eq!(*sim, token_similarity(&token, other), "{} / {}", token, other);
             }
