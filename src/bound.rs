@@ -176,10 +176,10 @@ impl<'a> QueryEvidence<'a> {
         // letters, 3 at least unless the whole name). Only read when there is such a word: the
         // candidate's words are far in memory, and most candidates are bounded without them.
         let acronym_like = |k: usize| (2..=8).contains(&query.tokens[k].text.len());
-        let initials: &[u8] = if self.generic.iter().any(|&(k, _)| acronym_like(k)) {
-            &candidate.initials
+        let initials = if self.generic.iter().any(|&(k, _)| acronym_like(k)) {
+            candidate.initials()
         } else {
-            &[]
+            Default::default()
         };
         for (g, &(k, _)) in self.generic.iter().enumerate() {
             let a = query.tokens[k].text.as_bytes();

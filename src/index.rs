@@ -1025,14 +1025,15 @@ fn vocabulary_entries(n: &NormName, mut f: impl FnMut(&str, u64, EntryKind)) {
     }
     // The scorer pairs a single token of one name with the initials of a run of the other,
     // never initials with initials: acronyms live apart from tokens in the vocabulary.
-    for_each_run_initials(&n.initials, |a, start, end| {
+    let initials = n.initials();
+    for_each_run_initials(&initials, |a, start, end| {
         buf.clear();
         buf.push(ACRONYM_MARK);
         buf.push_str(a);
         f(&buf, acronym_span_mask(n, start, end), EntryKind::ExactOnly)
     });
     // The name written without spaces, legal form included (Mumo OOO / Mumoooo).
-    if n.initials.len() > 1 {
+    if initials.len() > 1 {
         buf.clear();
         n.acronym_words().for_each(|w| buf.push_str(w));
         f(&buf, span_mask(0, n.tokens.len()), EntryKind::ExactOnly);
@@ -1130,7 +1131,8 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
         }
     }
     // A listed word that is the acronym of a run of the query's words.
-    for_each_run_initials(&n.initials, |acro, start, end| {
+    let initials = n.initials();
+    for_each_run_initials(&initials, |acro, start, end| {
         out.push(QueryEntry {
             text: acro.to_string(),
             fuzzy: false,
@@ -1138,7 +1140,7 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
             mask: acronym_span_mask(n, start, end),
         })
     });
-    if n.initials.len() > 1 {
+    if initials.len() > 1 {
         out.push(QueryEntry {
             text: n.acronym_words().collect(),
             fuzzy: false,

@@ -752,7 +752,7 @@ fn initials_of_a_run(token: &str, name: &NormName) -> bool {
     if t.len() < 2 || t.len() > 8 || !t.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
-    name.initials.windows(t.len()).any(|run| run == t)
+    name.initials().windows(t.len()).any(|run| run == t)
 }
 
 /// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.
@@ -892,10 +892,10 @@ fn acronym_pairs(
     person: bool,
     out: &mut Vec<Candidate>,
 ) {
-    if long.initials.len() < 2 || long.tokens.is_empty() {
+    let initials = long.initials();
+    if initials.len() < 2 || long.tokens.is_empty() {
         return;
     }
-    let initials = &long.initials;
     for (i, t) in short.tokens.iter().enumerate() {
         let a = t.text.as_bytes();
         if a.len() < 2

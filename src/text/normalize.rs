@@ -76,6 +76,39 @@ impl LegalForm {
     }
 }
 
+/// A name's initials ([`NormName::initials`]): on the stack up to 32 words.
+#[derive(Debug, Clone, Default)]
+pub struct Initials {
+    inline: [u8; 32],
+    len: usize,
+    more: Vec<u8>,
+}
+
+impl Initials {
+    fn push(&mut self, b: u8) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = b;
+        } else {
+            if self.more.is_empty() {
+                self.more.extend_from_slice(&self.inline);
+            }
+            self.more.push(b);
+        }
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Initials {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        if self.len <= self.inline.len() {
+            &self.inline[..self.len]
+        } else {
+            &self.more
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NormName {
     /// The tokens that name the entity, in order.
@@ -88,9 +121,6 @@ pub struct NormName {
     pub acronym_source: compact_str::CompactString,
     /// `tokens[k]` is `acronym_source[acronym_offset + k]`: legal forms are only peeled at the ends.
     pub acronym_offset: usize,
-    /// The first byte of each word of `acronym_source` (0 for an empty one): acronym checks run
-    /// for every candidate, and one buffer is one memory read where the words are many.
-    pub initials: Vec<u8>,
     /// Written mostly in Han or Hangul: tokens are syllables and compare strictly.
     pub syllabic: bool,
     /// Written mostly in a script that leaves short vowels out (Arabic, Hebrew): its tokens are
@@ -106,6 +136,16 @@ impl NormName {
     /// The words acronyms are read from (see `acronym_source`).
     pub fn acronym_words(&self) -> impl Iterator<Item = &str> {
         self.acronym_source.split(' ').filter(|w| !w.is_empty())
+    }
+
+    /// The first byte of each of the acronym words, read from the (usually inline) words
+    /// rather than kept: acronym checks run on few candidates, the records on all.
+    pub fn initials(&self) -> Initials {
+        let mut out = Initials::default();
+        for w in self.acronym_words() {
+            out.push(w.as_bytes()[0]);
+        }
+        out
     }
 
     /// The tokens joined by single spaces.
@@ -255,10 +295,6 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
         kept = words;
     }
     let acronym_source = CompactString::from(kept.join(" "));
-    let initials: Vec<u8> = kept
-        .iter()
-        .map(|w| w.as_bytes().first().copied().unwrap_or(0))
-        .collect();
     let before = kept.len();
     let (legal_forms, peeled_at_start) = peel_legal_forms(&mut kept);
     debug_assert!(before >= kept.len() + peeled_at_start);
@@ -304,7 +340,6 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
         legal_forms,
         acronym_source,
         acronym_offset: peeled_at_start,
-        initials,
         syllabic: is_mostly(name, super::translit::is_syllabic),
         unvocalized: is_mostly(name, super::translit::is_unvocalized_script),
     }
