@@ -100,9 +100,9 @@ struct Texts {
     /// `ends[id]`: where text `id` ends in `bytes` (it starts where `id - 1` ends).
     ends: Vec<u32>,
     /// The distance's insertion cost of every byte of `bytes` (see `insertion_costs`): derived,
-    /// so not stored, and rebuilt with [`Texts::fill_costs`] after reading.
+    /// so neither stored nor built with the index, but on the first lookup that needs it.
     #[serde(skip)]
-    costs: Vec<u8>,
+    costs: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Texts {
@@ -111,38 +111,34 @@ impl Texts {
     }
 
     fn get(&self, id: u32) -> &str {
-        let id = id as usize;
-        let start = if id == 0 {
-            0
-        } else {
-            self.ends[id - 1] as usize
-        };
-        &self.bytes[start..self.ends[id] as usize]
+        &self.bytes[self.span(id)]
     }
 
     fn push(&mut self, text: &str) {
         self.bytes.push_str(text);
         self.ends.push(self.bytes.len() as u32);
-        insertion_costs(text.as_bytes(), &mut self.costs);
     }
 
-    /// The insertion costs of text `id`'s bytes.
-    fn costs(&self, id: u32) -> &[u8] {
+    /// The insertion costs of every text's bytes, laid out as `bytes`.
+    fn costs(&self) -> &[u8] {
+        self.costs.get_or_init(|| {
+            let mut costs = Vec::with_capacity(self.bytes.len());
+            for id in 0..self.len() as u32 {
+                insertion_costs(self.get(id).as_bytes(), &mut costs);
+            }
+            costs
+        })
+    }
+
+    /// Where text `id` lies in `bytes` (and in `costs`).
+    fn span(&self, id: u32) -> std::ops::Range<usize> {
         let id = id as usize;
         let start = if id == 0 {
             0
         } else {
             self.ends[id - 1] as usize
         };
-        &self.costs[start..self.ends[id] as usize]
-    }
-
-    fn fill_costs(&mut self) {
-        let mut costs = Vec::with_capacity(self.bytes.len());
-        for id in 0..self.len() as u32 {
-            insertion_costs(self.get(id).as_bytes(), &mut costs);
-        }
-        self.costs = costs;
+        start..self.ends[id] as usize
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
@@ -687,7 +683,7 @@ impl NameIndex {
 
     /// The index from its stored parts, or why they do not fit together (a file that passed
     /// its checksum should always fit; this keeps a bad one from panicking later).
-    pub(crate) fn from_stored(mut s: StoredNameIndex) -> Result<NameIndex, String> {
+    pub(crate) fn from_stored(s: StoredNameIndex) -> Result<NameIndex, String> {
         let vocab_len = s.vocab_text.len();
         fn fits<P>(p: &Postings<P>, keys: usize, bound: usize) -> bool {
             p.offsets.len() == keys + 1
@@ -704,7 +700,6 @@ impl NameIndex {
         {
             return Err("the name index is inconsistent".into());
         }
-        s.vocab_text.fill_costs();
         let mut index = NameIndex {
             records: s.records,
             vocab: VocabMap::of(&s.vocab_text),
@@ -888,10 +883,11 @@ impl NameIndex {
             .iter()
             .map(|&id| self.vocab_text.get(id))
             .collect();
+        let all_costs = self.vocab_text.costs();
         let costs: Vec<&[u8]> = scratch
             .verify
             .iter()
-            .map(|&id| self.vocab_text.costs(id))
+            .map(|&id| &all_costs[self.vocab_text.span(id)])
             .collect();
         token_similarities_with_costs(token, &texts, Some(&costs), &mut scratch.sims);
         for (&id, &sim) in scratch.verify.iter().zip(&scratch.sims) {
