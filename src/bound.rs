@@ -141,14 +141,32 @@ impl<'a> QueryEvidence<'a> {
             };
 
         // The candidate's tokens: what the index found, raised by the generic words' matches.
+        // On the stack for the usual lengths: this runs for every candidate.
+        const STACK: usize = 32;
         let n = candidate.tokens.len();
-        let mut c_best: Vec<f32> = (0..n).map(|j| flags.record_sim(j)).collect();
+        let mut c_stack = [0f32; STACK];
+        let mut c_heap = Vec::new();
+        let c_best: &mut [f32] = if n <= STACK {
+            &mut c_stack[..n]
+        } else {
+            c_heap.resize(n, 0.0);
+            &mut c_heap
+        };
         for (j, t) in candidate.tokens.iter().enumerate() {
-            if loose(t) || (j == 0 && first_given_short) {
-                c_best[j] = 1.0;
-            }
+            c_best[j] = if loose(t) || (j == 0 && first_given_short) {
+                1.0
+            } else {
+                flags.record_sim(j)
+            };
         }
-        let mut generic_best = vec![0f32; self.generic.len()];
+        let mut g_stack = [0f32; STACK];
+        let mut g_heap = Vec::new();
+        let generic_best: &mut [f32] = if self.generic.len() <= STACK {
+            &mut g_stack[..self.generic.len()]
+        } else {
+            g_heap.resize(self.generic.len(), 0.0);
+            &mut g_heap
+        };
         let mut run = String::new();
         for (g, (_, similar)) in self.generic.iter().enumerate() {
             let (shortest, longest) = self.generic_lengths[g];

@@ -901,9 +901,25 @@ impl NameIndex {
     /// (or joined run, or acronym) whose similarity to one of the query's reaches `floor` (the
     /// scorer's token floor, since a hit needs an aligned distinctive pair).
     pub fn candidates(&self, query: &NormName, floor: f32) -> HashMap<u32, CandidateFlags> {
+        self.candidates_in_orders(query, &[], floor)
+    }
+
+    /// [`NameIndex::candidates`], with the query's tokens also read in other orders: a person's
+    /// `SURNAME, Given` is scored given name first, and the scorer joins neighbours in that
+    /// order (`SHIR AMIN, Javad Bordbar` is `Javad Bordbar Shir Amin`, whose `Bordbar Shir
+    /// Amin` is the listed `BORDBARSHERAMIN`).
+    pub fn candidates_in_orders(
+        &self,
+        query: &NormName,
+        orders: &[&NormName],
+        floor: f32,
+    ) -> HashMap<u32, CandidateFlags> {
         let mut found: HashMap<u32, CandidateFlags> = HashMap::default();
         let mut entries = Vec::new();
         query_entries(query, &mut entries);
+        for order in orders {
+            reordered_runs(query, order, &mut entries);
+        }
         let mut ids = Vec::new();
         for e in &entries {
             ids.clear();
@@ -1143,6 +1159,42 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
             singles_only: false,
             mask: span_mask(0, n.tokens.len()),
         });
+    }
+}
+
+/// The joined runs of `order` (the query's tokens in another order) that the query's own order
+/// does not have, as entries standing for the query's tokens of the same texts.
+fn reordered_runs(query: &NormName, order: &NormName, out: &mut Vec<QueryEntry>) {
+    let same_order = query.tokens.len() == order.tokens.len()
+        && query
+            .tokens
+            .iter()
+            .zip(&order.tokens)
+            .all(|(a, b)| a.text == b.text);
+    if same_order {
+        return;
+    }
+    let positions = |text: &str| {
+        query
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.text == text)
+            .fold(0u64, |m, (i, _)| m | span_mask(i, i + 1))
+    };
+    for len in 2..=3 {
+        for w in order.tokens.windows(len) {
+            let text: String = w.iter().map(|t| t.text.as_str()).collect();
+            if out.iter().any(|e| e.fuzzy && e.text == text) {
+                continue;
+            }
+            out.push(QueryEntry {
+                mask: w.iter().fold(0, |m, t| m | positions(&t.text)),
+                text,
+                fuzzy: true,
+                singles_only: false,
+            });
+        }
     }
 }
 

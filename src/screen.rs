@@ -357,9 +357,12 @@ impl Screener {
             HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
         let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
+        // A person's name is scored in its own order (`SURNAME, Given` given name first), whose
+        // joined neighbours the index must look up too.
+        let person = normalize(raw, EntityKind::Person);
         let candidates: Vec<(u32, crate::index::CandidateFlags)> = self
             .index
-            .candidates(query, TOKEN_FLOOR)
+            .candidates_in_orders(query, &[&person], TOKEN_FLOOR)
             .into_iter()
             .collect();
         for (k, &(rid, flags)) in candidates.iter().enumerate() {
@@ -378,7 +381,11 @@ impl Screener {
                 party_kind
             };
             let (q, positions) = per_kind.entry(kind).or_insert_with(|| {
-                let q = normalize(raw, kind);
+                let q = if kind == EntityKind::Person {
+                    person.clone()
+                } else {
+                    normalize(raw, kind)
+                };
                 let positions = evidence.positions(&q);
                 (q, positions)
             });
@@ -484,6 +491,22 @@ mod tests {
             &Screener::new(crate::watchlist::seed(), Policy::default()),
             name,
         )
+    }
+
+    #[test]
+    fn a_persons_surname_joined_in_the_list_is_found_from_surname_first() {
+        // Scored given name first, `Javad Bordbar Shir Amin` joins `Bordbar Shir Amin` into the
+        // listed `BORDBARSHERAMIN`; the index must look that run up, not only the runs of the
+        // name as written.
+        let wl = crate::model::Watchlist::from_names(
+            EntityKind::Person,
+            ["BORDBARSHERAMIN, Javad".to_string()],
+        );
+        let s = Screener::new(wl, Policy::default());
+        let r = screen_with(&s, "SHIR AMIN, Javad Bordbar");
+        assert_eq!(r.decision, Decision::Review, "{r:?}");
+        assert_eq!(r.hits.len(), 1);
+        assert!(r.hits[0].score >= 0.95, "{}", r.hits[0].score);
     }
 
     #[test]

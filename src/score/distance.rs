@@ -207,12 +207,11 @@ fn max_distance10(longer: f32, scale: f32) -> u32 {
 }
 
 /// [`max_distance10`] for the pairs the kernel takes, from a table (no float rounding per pair).
-fn kernel_max_distance10(longer: usize, scale: f32) -> u16 {
-    static TABLE: std::sync::OnceLock<[[u16; 2]; KERNEL_MAX_LEN + 1]> = std::sync::OnceLock::new();
+fn kernel_max_distance10(longer: usize, scale: f32) -> Cell {
+    static TABLE: std::sync::OnceLock<[[Cell; 2]; KERNEL_MAX_LEN + 1]> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
         std::array::from_fn(|l| {
-            [1.0, 1.3]
-                .map(|scale| max_distance10(l as f32, scale).min(u32::from(u16::MAX / 4)) as u16)
+            [1.0, 1.3].map(|scale| max_distance10(l as f32, scale).min(u32::from(MAX_CELL)) as Cell)
         })
     });
     table[longer.min(KERNEL_MAX_LEN)][usize::from(scale != 1.0)]
@@ -235,32 +234,39 @@ pub fn token_similarity(a: &str, b: &str) -> f32 {
     }
 }
 
-/// Lanes of the one-to-many kernel: sixteen 16-bit cells fill a 256-bit vector register.
-const LANES: usize = 16;
+/// Lanes of the one-to-many kernel: thirty-two 8-bit cells fill a 256-bit vector register.
+const LANES: usize = 32;
 /// Longest token the kernel takes; longer ones go through [`token_similarity`].
 const KERNEL_MAX_LEN: usize = 64;
-type Lanes = [u16; LANES];
+/// A distance in tenths in the kernel. Eight bits hold every distance the kernel must give
+/// exactly: the largest bound (three tenths a letter of the longest token it takes, 192) is
+/// below [`MAX_CELL`], and a cell that saturates at 255 is over every lane's bound, as is any
+/// cell computed from it (the costs of a path's prefixes never exceed its whole cost).
+type Cell = u8;
+/// Largest distance bound the kernel is given (it must stay below the saturated 255).
+const MAX_CELL: Cell = 254;
+type Lanes = [Cell; LANES];
 
 /// Per-lane columns of the tokens compared in one kernel run (index j: the tokens' byte j - 1).
 struct LaneColumns {
     byte: [Lanes; KERNEL_MAX_LEN + 1],
-    /// 0xffff where the byte is a vowel.
+    /// 0xff where the byte is a vowel.
     vowel: [Lanes; KERNEL_MAX_LEN + 1],
     /// The sibling group, 0xfe where none (never equal to a query byte's "none", 0xff).
     group: [Lanes; KERNEL_MAX_LEN + 1],
     insert: [Lanes; KERNEL_MAX_LEN + 1],
 }
 
-/// Each byte's lane classes: 0xffff for a vowel (else 0), and its sibling group (0xfe: none).
-fn lane_classes() -> &'static [(u16, u16); 256] {
-    static TABLE: std::sync::OnceLock<[(u16, u16); 256]> = std::sync::OnceLock::new();
+/// Each byte's lane classes: 0xff for a vowel (else 0), and its sibling group (0xfe: none).
+fn lane_classes() -> &'static [(Cell, Cell); 256] {
+    static TABLE: std::sync::OnceLock<[(Cell, Cell); 256]> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         std::array::from_fn(|c| {
             let c = c as u8;
-            let vowel = if is_vowel(c) { 0xffff } else { 0 };
+            let vowel = if is_vowel(c) { 0xff } else { 0 };
             let group = match sibling_group(c) {
                 0 => 0xfe,
-                g => u16::from(g),
+                g => g,
             };
             (vowel, group)
         })
@@ -313,16 +319,16 @@ pub fn token_similarities_with_costs(
     // Tokens of one length share a run, so few columns are padding. The index passes them in
     // runs ordered by length already, which the stable sort merges in linear time.
     pending.sort_by_key(|&(k, _, _)| others[k].len());
-    let profile: Vec<(u8, u16, u16, u16)> = (0..a.len())
+    let profile: Vec<(u8, Cell, Cell, Cell)> = (0..a.len())
         .map(|i| {
             let c = a[i];
             let group = match sibling_group(c) {
                 0 => 0xff,
-                g => u16::from(g),
+                g => g,
             };
             (
                 c,
-                indel_cost10(a, i),
+                indel_cost10(a, i) as Cell,
                 if is_vowel(c) { 5 } else { 0 },
                 group,
             )
@@ -332,21 +338,23 @@ pub fn token_similarities_with_costs(
         byte: [[0; LANES]; KERNEL_MAX_LEN + 1],
         vowel: [[0; LANES]; KERNEL_MAX_LEN + 1],
         group: [[0xfe; LANES]; KERNEL_MAX_LEN + 1],
-        insert: [[FULL; LANES]; KERNEL_MAX_LEN + 1],
+        insert: [[FULL as Cell; LANES]; KERNEL_MAX_LEN + 1],
     };
+    // The kernel's rows, set up once for all its runs (each run writes the columns it reads).
+    let mut rows = [[[0 as Cell; LANES]; KERNEL_MAX_LEN + 1]; 3];
     for chunk in pending.chunks(LANES) {
         let width = chunk
             .iter()
             .map(|&(k, _, _)| others[k].len())
             .max()
             .unwrap_or(0);
-        let mut max = [0u16; LANES];
+        let mut max = [0 as Cell; LANES];
         let mut len = [0usize; LANES];
         for j in 1..=width {
             columns.byte[j] = [0; LANES];
             columns.vowel[j] = [0; LANES];
             columns.group[j] = [0xfe; LANES];
-            columns.insert[j] = [FULL; LANES];
+            columns.insert[j] = [FULL as Cell; LANES];
         }
         for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
             let b = others[k].as_bytes();
@@ -355,23 +363,24 @@ pub fn token_similarities_with_costs(
             let classes = lane_classes();
             for (j, &c) in b.iter().enumerate() {
                 let (vowel, group) = classes[c as usize];
-                columns.byte[j + 1][l] = u16::from(c);
+                columns.byte[j + 1][l] = c;
                 columns.vowel[j + 1][l] = vowel;
                 columns.group[j + 1][l] = group;
                 columns.insert[j + 1][l] = match costs {
-                    Some(costs) => u16::from(costs[k][j]),
-                    None => indel_cost10(b, j),
+                    Some(costs) => costs[k][j],
+                    None => indel_cost10(b, j) as Cell,
                 };
             }
         }
-        let run = KernelRun {
+        let mut run = KernelRun {
             profile: &profile,
             columns: &columns,
+            rows: &mut rows,
             width,
             max: &max,
             len: &len,
         };
-        if let Some(d) = run_kernel(&run) {
+        if let Some(d) = run_kernel(&mut run) {
             for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
                 let d = d[l];
                 if d <= max[l] {
@@ -385,8 +394,11 @@ pub fn token_similarities_with_costs(
 /// One kernel run: the query word's rows and sixteen tokens' columns.
 struct KernelRun<'a> {
     /// Per query byte: the byte, its deletion cost, its vowel cost share, its sibling group.
-    profile: &'a [(u8, u16, u16, u16)],
+    profile: &'a [(u8, Cell, Cell, Cell)],
     columns: &'a LaneColumns,
+    /// Three rows of cells (the one computed, the two before): only the first `width + 1`
+    /// columns are read, each after it is written.
+    rows: &'a mut [[Lanes; KERNEL_MAX_LEN + 1]; 3],
     /// The longest token's length: the columns computed.
     width: usize,
     /// Each lane's largest distance of interest, and its token's length.
@@ -394,7 +406,7 @@ struct KernelRun<'a> {
     len: &'a [usize; LANES],
 }
 
-fn run_kernel(run: &KernelRun) -> Option<Lanes> {
+fn run_kernel(run: &mut KernelRun) -> Option<Lanes> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
@@ -405,7 +417,7 @@ fn run_kernel(run: &KernelRun) -> Option<Lanes> {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn kernel_avx2(run: &KernelRun) -> Option<Lanes> {
+unsafe fn kernel_avx2(run: &mut KernelRun) -> Option<Lanes> {
     kernel(run)
 }
 
@@ -416,27 +428,27 @@ unsafe fn kernel_avx2(run: &KernelRun) -> Option<Lanes> {
 // Lanes are indexed in lockstep across several arrays: that is what the compiler vectorizes.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn kernel(run: &KernelRun) -> Option<Lanes> {
+fn kernel(run: &mut KernelRun) -> Option<Lanes> {
     let KernelRun {
         profile,
         columns,
+        ref mut rows,
         width,
         max,
         len,
     } = *run;
-    let mut rows = [[[0u16; LANES]; KERNEL_MAX_LEN + 1]; 3];
-    let [prev2, prev, cur] = &mut rows;
+    let [prev2, prev, cur] = &mut **rows;
     let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
+    prev[0] = [0; LANES];
     for j in 1..=width {
         for l in 0..LANES {
             prev[j][l] = prev[j - 1][l].saturating_add(columns.insert[j][l]);
         }
     }
-    let mut prev_min = [0u16; LANES];
+    let mut prev_min = [0 as Cell; LANES];
     for (i, &(ai, del_a, vowel_a, group_a)) in profile.iter().enumerate() {
         let a_before = (i > 0).then(|| profile[i - 1].0).filter(|&p| p != ai);
-        let ai = u16::from(ai);
-        let mut row_min = [0u16; LANES];
+        let mut row_min = [0 as Cell; LANES];
         for l in 0..LANES {
             cur[0][l] = prev[0][l].saturating_add(del_a);
             row_min[l] = cur[0][l];
@@ -447,11 +459,11 @@ fn kernel(run: &KernelRun) -> Option<Lanes> {
             let this = &mut this[0];
             for l in 0..LANES {
                 let b = columns.byte[j][l];
-                let vowel_cost = FULL - (columns.vowel[j][l] & vowel_a);
+                let vowel_cost = FULL as Cell - (columns.vowel[j][l] & vowel_a);
                 let sibling_cost = if columns.group[j][l] == group_a {
-                    SWAP
+                    SWAP as Cell
                 } else {
-                    FULL
+                    FULL as Cell
                 };
                 let cost = if b == ai {
                     0
@@ -464,12 +476,11 @@ fn kernel(run: &KernelRun) -> Option<Lanes> {
                 this[l] = del.min(ins).min(sub);
             }
             if let (Some(p), true) = (a_before, j > 1) {
-                let p = u16::from(p);
                 for l in 0..LANES {
                     // Branch-free (`&`, a mask) so that the lanes stay in one vector.
                     let swap = (columns.byte[j - 1][l] == ai) & (columns.byte[j][l] == p);
-                    let not_swap = u16::from(!swap).wrapping_neg();
-                    let via = prev2[j - 2][l].saturating_add(SWAP) | not_swap;
+                    let not_swap = Cell::from(!swap).wrapping_neg();
+                    let via = prev2[j - 2][l].saturating_add(SWAP as Cell) | not_swap;
                     this[l] = this[l].min(via);
                 }
             }

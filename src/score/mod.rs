@@ -25,7 +25,7 @@ use crate::model::EntityKind;
 use crate::text::{
     has_parenthesised_part, is_lineage_particle, name_variants, normalize, NormName, TokenClass,
 };
-use distance::{token_similarity, TOKEN_FLOOR};
+use distance::{token_similarity, MIN_LENGTH_RATIO, TOKEN_FLOOR};
 
 /// How an aligned pair was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -304,6 +304,10 @@ impl Scorer {
         if can_match <= 0.0 {
             return 0.0;
         }
+        // `missing·max`, not the score's `2·conflict·min + missing·|difference|`: the tokens
+        // the index did not reach are not all left over (it finds similar words by shared
+        // folded trigrams, and misses a few that the scorer aligns: `elregy` / `energy`), and
+        // the larger form, charged for them, would prune real hits.
         can_match / (can_match + missing_factor * f32::max(left_q, left_c))
     }
 
@@ -705,16 +709,26 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
 }
 
 /// The tokens of `a` and of `b` (bit i: token i) that may align by a rule that is not a token
-/// similarity, so an index does not find them: a particle typo, and in person names (`person`) a
+/// similarity, so an index does not find them: a particle typo, an initial and a word of its
+/// letter (with `person_rules`), and in person names (`person`) a
 /// token that is the initials of a run of the other name (the whole other name is marked: the
 /// run is not worked out here); with `person_rules`, a first given name written short. Used by [`Scorer::upper_bound`], which must never be below the
 /// score.
 fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool) -> (u64, u64) {
+    use std::cell::OnceCell;
     let (mut mask_a, mut mask_b) = (0u64, 0u64);
+    // A token can only spell a run of as many words as the other name has.
+    let b_words = if person { word_count(b) } else { 0 };
+    let b_initials = OnceCell::new();
+    let b_initials = || b_initials.get_or_init(|| b.initials()).as_ref();
     let all = |n: &NormName| (0..n.tokens.len().min(64)).fold(0u64, |m, j| m | (1 << j));
     for (i, x) in a.tokens.iter().enumerate().take(64) {
         for (j, y) in b.tokens.iter().enumerate().take(64) {
-            if particle_typo(x, y) || particle_typo(y, x) {
+            // An initial pairs with any word of its letter, in person names.
+            if particle_typo(x, y)
+                || particle_typo(y, x)
+                || (person_rules && initial_similarity(x, y).is_some())
+            {
                 mask_a |= 1 << i;
                 mask_b |= 1 << j;
             }
@@ -729,14 +743,18 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool
             mask_a |= 1;
             mask_b |= 1;
         }
-        if person && initials_of_a_run(&x.text, b) {
+        if person && x.text.len() <= b_words && initials_of_a_run(&x.text, b_initials) {
             mask_a |= 1 << i;
             mask_b |= all(b);
         }
     }
     if person {
+        // Each name's initials once, and only if one of the other's tokens could spell a run.
+        let a_words = word_count(a);
+        let a_initials = OnceCell::new();
+        let a_initials = || a_initials.get_or_init(|| a.initials()).as_ref();
         for (j, y) in b.tokens.iter().enumerate().take(64) {
-            if initials_of_a_run(&y.text, a) {
+            if y.text.len() <= a_words && initials_of_a_run(&y.text, a_initials) {
                 mask_b |= 1 << j;
                 mask_a |= all(a);
             }
@@ -745,14 +763,23 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool
     (mask_a, mask_b)
 }
 
-/// Whether `token` (2..=8 letters) spells the initials of consecutive words of `name`'s acronym
-/// source, as [`acronym_pairs`] reads them.
-fn initials_of_a_run(token: &str, name: &NormName) -> bool {
+/// Words of a name's acronym source (as many as its initials).
+fn word_count(n: &NormName) -> usize {
+    n.acronym_source.bytes().filter(|&b| b == b' ').count() + 1
+}
+
+/// Whether `token` (2..=8 letters) spells the initials of consecutive words of a name's acronym
+/// source, as [`acronym_pairs`] reads them. `initials` gives the name's initials; it is called at
+/// most once, and only when the token could be initials.
+fn initials_of_a_run<I: std::ops::Deref<Target = [u8]>>(
+    token: &str,
+    initials: impl FnOnce() -> I,
+) -> bool {
     let t = token.as_bytes();
     if t.len() < 2 || t.len() > 8 || !t.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
-    name.initials().windows(t.len()).any(|run| run == t)
+    initials().windows(t.len()).any(|run| run == t)
 }
 
 /// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.
@@ -856,11 +883,24 @@ fn joined_pairs(
             if end > runs.len() {
                 break;
             }
+            // Tokens of very different lengths are not compared (`token_similarity` gives 0):
+            // most runs are longer than any single token, and are not even joined.
+            let run_len: usize = runs[start..end].iter().map(|t| t.text.len()).sum();
+            let comparable = |s: &crate::text::Token| {
+                let (short, long) = (run_len.min(s.text.len()), run_len.max(s.text.len()));
+                short as f32 >= MIN_LENGTH_RATIO * long as f32
+            };
+            if !singles.iter().any(comparable) {
+                continue;
+            }
             buf.clear();
             for t in &runs[start..end] {
                 buf.push_str(&t.text);
             }
             for (j, s) in singles.iter().enumerate() {
+                if !comparable(s) {
+                    continue;
+                }
                 let sim = token_similarity(&buf, &s.text);
                 if sim >= TOKEN_FLOOR {
                     let (run, single) = ((start, end), (j, j + 1));
