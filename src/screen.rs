@@ -357,6 +357,7 @@ impl Screener {
             HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
         let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
+        let mut memo = crate::score::distance::SimilarityMemo::default();
         // A person's name is scored in its own order (`SURNAME, Given` given name first), whose
         // joined neighbours the index must look up too.
         let person = normalize(raw, EntityKind::Person);
@@ -399,11 +400,11 @@ impl Screener {
                 continue;
             }
             // Score first; the explanation is built only for what will be reported.
-            let quick = self.scorer.score(q, &rec.norm, kind);
+            let quick = self.scorer.score_with(q, &rec.norm, kind, &mut memo);
             if quick < t.report && !flags.embedded {
                 continue;
             }
-            let mut m = self.scorer.compare(q, &rec.norm, kind);
+            let mut m = self.scorer.compare_with(q, &rec.norm, kind, &mut memo);
             if flags.embedded && m.score < t.review {
                 m.score = t.review;
                 m.notes

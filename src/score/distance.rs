@@ -228,9 +228,52 @@ pub fn token_similarity(a: &str, b: &str) -> f32 {
         Ok(gate) => gate,
         Err(settled) => return settled,
     };
+    gated_similarity(ab, bb, longer, scale)
+}
+
+/// The similarity of a pair [`similarity_gate`] let through, from its distance.
+fn gated_similarity(ab: &[u8], bb: &[u8], longer: f32, scale: f32) -> f32 {
     match bounded_distance10(ab, bb, max_distance10(longer, scale)) {
         Some(d) => similarity_of(d, longer, scale),
         None => 0.0,
+    }
+}
+
+/// Token similarities already computed while screening one party name: the candidates of a
+/// name share words (a surname, a given name, a company's brand), and each of its tokens and
+/// joined runs meets each of them many times; about half the pairs the scorer compares for one
+/// name were compared before. Only pairs that need a distance are kept.
+#[derive(Default)]
+pub struct SimilarityMemo {
+    pairs: hashbrown::HashTable<(compact_str::CompactString, compact_str::CompactString, f32)>,
+}
+
+impl SimilarityMemo {
+    fn hash(a: &str, b: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        a.hash(&mut h);
+        b.hash(&mut h);
+        h.finish()
+    }
+
+    /// [`token_similarity`]`(a, b)`, computed once.
+    pub fn similarity(&mut self, a: &str, b: &str) -> f32 {
+        let (ab, bb) = (a.as_bytes(), b.as_bytes());
+        let (longer, scale) = match similarity_gate(ab, bb) {
+            Ok(gate) => gate,
+            Err(settled) => return settled,
+        };
+        let hash = Self::hash(a, b);
+        if let Some(&(_, _, sim)) = self.pairs.find(hash, |(x, y, _)| x == a && y == b) {
+            return sim;
+        }
+        let sim = gated_similarity(ab, bb, longer, scale);
+        self.pairs
+            .insert_unique(hash, (a.into(), b.into(), sim), |(x, y, _)| {
+                Self::hash(x, y)
+            });
+        sim
     }
 }
 

@@ -25,7 +25,7 @@ use crate::model::EntityKind;
 use crate::text::{
     has_parenthesised_part, is_lineage_particle, name_variants, normalize, NormName, TokenClass,
 };
-use distance::{token_similarity, MIN_LENGTH_RATIO, TOKEN_FLOOR};
+use distance::{token_similarity, SimilarityMemo, MIN_LENGTH_RATIO, TOKEN_FLOOR};
 
 /// How an aligned pair was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -313,20 +313,51 @@ impl Scorer {
 
     /// The score alone: what [`Scorer::compare`] computes, without building the explanation.
     pub fn score(&self, q: &NormName, c: &NormName, kind: EntityKind) -> f32 {
-        self.align(q, c, kind, false).score
+        self.align(q, c, kind, false, &mut SimilarityMemo::default())
+            .score
+    }
+
+    /// [`Scorer::score`] with the token similarities of earlier calls for the same query kept in
+    /// `memo`: what screening one party against many candidates calls.
+    pub fn score_with(
+        &self,
+        q: &NormName,
+        c: &NormName,
+        kind: EntityKind,
+        memo: &mut SimilarityMemo,
+    ) -> f32 {
+        self.align(q, c, kind, false, memo).score
     }
 
     /// The score with its explanation.
     pub fn compare(&self, q: &NormName, c: &NormName, kind: EntityKind) -> NameMatch {
-        self.align(q, c, kind, true)
+        self.compare_with(q, c, kind, &mut SimilarityMemo::default())
     }
 
-    fn align(&self, q: &NormName, c: &NormName, kind: EntityKind, explain: bool) -> NameMatch {
+    /// [`Scorer::compare`] with a [`SimilarityMemo`] (see [`Scorer::score_with`]).
+    pub fn compare_with(
+        &self,
+        q: &NormName,
+        c: &NormName,
+        kind: EntityKind,
+        memo: &mut SimilarityMemo,
+    ) -> NameMatch {
+        self.align(q, c, kind, true, memo)
+    }
+
+    fn align(
+        &self,
+        q: &NormName,
+        c: &NormName,
+        kind: EntityKind,
+        explain: bool,
+        memo: &mut SimilarityMemo,
+    ) -> NameMatch {
         if q.tokens.is_empty() || c.tokens.is_empty() {
             return NameMatch::default();
         }
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
-        let mut cands = candidate_pairs(q, c, person_rules, kind == EntityKind::Person);
+        let mut cands = candidate_pairs(q, c, person_rules, kind == EntityKind::Person, memo);
         // Best first; on ties prefer single tokens over runs, then earlier positions.
         cands.sort_by(|a, b| {
             b.sim
@@ -632,7 +663,13 @@ fn legal_forms_conflict(q: &NormName, c: &NormName) -> bool {
 
 /// Every pair of spans that could align, with its similarity. `person`: both are person names
 /// (acronyms are initials then).
-fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool) -> Vec<Candidate> {
+fn candidate_pairs(
+    q: &NormName,
+    c: &NormName,
+    person_rules: bool,
+    person: bool,
+    memo: &mut SimilarityMemo,
+) -> Vec<Candidate> {
     let mut out = Vec::new();
     let (qt, ct) = (&q.tokens, &c.tokens);
     // Han and Hangul syllables are whole signs: one different syllable is a different name.
@@ -650,7 +687,7 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
             } else if one_unvocalized {
                 token_similarity(&a.text, &b.text).max(skeleton_similarity(&a.text, &b.text))
             } else {
-                token_similarity(&a.text, &b.text)
+                memo.similarity(&a.text, &b.text)
             };
             if sim >= TOKEN_FLOOR {
                 // A skeleton pair can reach 1 with different letters: not exact.
@@ -701,8 +738,8 @@ fn candidate_pairs(q: &NormName, c: &NormName, person_rules: bool, person: bool)
     if strict {
         return out;
     }
-    joined_pairs(qt, ct, false, &mut out);
-    joined_pairs(ct, qt, true, &mut out);
+    joined_pairs(qt, ct, false, memo, &mut out);
+    joined_pairs(ct, qt, true, memo, &mut out);
     acronym_pairs(q, c, false, person, &mut out);
     acronym_pairs(c, q, true, person, &mut out);
     out
@@ -874,6 +911,7 @@ fn joined_pairs(
     runs: &[crate::text::Token],
     singles: &[crate::text::Token],
     flipped: bool,
+    memo: &mut SimilarityMemo,
     out: &mut Vec<Candidate>,
 ) {
     let mut buf = String::new();
@@ -901,7 +939,7 @@ fn joined_pairs(
                 if !comparable(s) {
                     continue;
                 }
-                let sim = token_similarity(&buf, &s.text);
+                let sim = memo.similarity(&buf, &s.text);
                 if sim >= TOKEN_FLOOR {
                     let (run, single) = ((start, end), (j, j + 1));
                     let (q, c) = if flipped {
