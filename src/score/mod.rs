@@ -313,7 +313,7 @@ impl Scorer {
 
     /// The score alone: what [`Scorer::compare`] computes, without building the explanation.
     pub fn score(&self, q: &NormName, c: &NormName, kind: EntityKind) -> f32 {
-        self.align(q, c, kind, false, &mut SimilarityMemo::default())
+        self.align(q, c, kind, false, &mut SimilarityMemo::off())
             .score
     }
 
@@ -331,7 +331,7 @@ impl Scorer {
 
     /// The score with its explanation.
     pub fn compare(&self, q: &NormName, c: &NormName, kind: EntityKind) -> NameMatch {
-        self.compare_with(q, c, kind, &mut SimilarityMemo::default())
+        self.compare_with(q, c, kind, &mut SimilarityMemo::off())
     }
 
     /// [`Scorer::compare`] with a [`SimilarityMemo`] (see [`Scorer::score_with`]).
