@@ -713,8 +713,40 @@ fn lookup_legal(joined: &str, terms: &Terms) -> Option<LegalForm> {
     let bucket = terms.legal_fuzzy.get(&[b[0], b[1]])?;
     bucket
         .iter()
-        .find(|(v, _)| v.len().abs_diff(joined.len()) <= 1 && strsim::osa_distance(v, joined) <= 1)
+        .find(|(v, _)| v.len().abs_diff(joined.len()) <= 1 && within_one_edit(v, joined))
         .map(|(_, f)| *f)
+}
+
+/// Whether `a` and `b` are at most one edit apart: a letter changed, added or left out, or two
+/// neighbours swapped (optimal string alignment distance <= 1), without the allocations of a
+/// full distance: every long word of every name is tried against the legal forms.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    fn slices<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        if long.len() - short.len() > 1 {
+            return false;
+        }
+        let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+        if p == short.len() {
+            return true;
+        }
+        if short.len() < long.len() {
+            return short[p..] == long[p + 1..];
+        }
+        short[p + 1..] == long[p + 1..]
+            || (p + 1 < short.len()
+                && short[p] == long[p + 1]
+                && short[p + 1] == long[p]
+                && short[p + 2..] == long[p + 2..])
+    }
+    if a.is_ascii() && b.is_ascii() {
+        slices(a.as_bytes(), b.as_bytes())
+    } else {
+        slices(
+            &a.chars().collect::<Vec<_>>(),
+            &b.chars().collect::<Vec<_>>(),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -724,6 +756,13 @@ mod tests {
     fn keys(name: &str, kind: EntityKind) -> (String, Vec<&'static str>) {
         let n = normalize(name, kind);
         (n.key(), n.legal_forms.iter().map(|f| f.canonical).collect())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_edit_is_osa_distance_one(a in "[a-dé]{0,7}", b in "[a-dé]{0,7}") {
+            proptest::prop_assert_eq!(within_one_edit(&a, &b), strsim::osa_distance(&a, &b) <= 1);
+        }
     }
 
     #[test]
