@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
 use crate::model::EntityKind;
+use crate::score::distance::{SimilarityMemo, TOKEN_FLOOR};
 use crate::score::Scorer;
 use crate::text::{NormName, Token, TokenClass};
 
@@ -31,10 +32,16 @@ pub struct QueryEvidence<'a> {
     generic_at: Vec<Option<usize>>,
 }
 
+/// The query as normalized for one kind of listed entity (see [`QueryEvidence::for_kind`]).
+pub struct KindQuery {
+    pub norm: NormName,
+    positions: Vec<QueryPosition>,
+}
+
 /// Where a token of the query, as normalized for one kind of listed entity, sits in the query
-/// the index searched with (see [`QueryEvidence::positions`]).
+/// the index searched with (see [`QueryEvidence::for_kind`]).
 #[derive(Debug, Clone, Copy)]
-pub struct QueryPosition {
+struct QueryPosition {
     /// Bit k: the searched query's token k has the same text.
     mask: u64,
     /// The token aligns whatever the index saw: unknown to it, loose, or beyond 64 tokens.
@@ -45,6 +52,13 @@ pub struct QueryPosition {
 /// particle with any particle.
 fn loose(t: &Token) -> bool {
     matches!(t.class, TokenClass::Initial | TokenClass::Particle)
+}
+
+/// Words this short the index's trigrams may fail to pair (see [`QueryEvidence::bound`]).
+const SHORT_WORD: usize = 5;
+
+fn short_word(t: &Token) -> bool {
+    t.text.len() <= SHORT_WORD && matches!(t.class, TokenClass::Word | TokenClass::Patronymic)
 }
 
 impl<'a> QueryEvidence<'a> {
@@ -85,10 +99,15 @@ impl<'a> QueryEvidence<'a> {
         }
     }
 
-    /// Where each token of `q` (the query normalized for one kind; a person's `SURNAME, Given`
-    /// reorders it) sits in the searched query: by text, computed once per kind rather than
-    /// for every candidate.
-    pub fn positions(&self, q: &NormName) -> Vec<QueryPosition> {
+    /// The query normalized for one kind of listed entity (`norm`; a person's `SURNAME, Given`
+    /// reorders it), with where each of its tokens sits in the searched query: by text, computed
+    /// once per kind rather than for every candidate.
+    pub fn for_kind(&self, norm: NormName) -> KindQuery {
+        let positions = self.positions(&norm);
+        KindQuery { norm, positions }
+    }
+
+    fn positions(&self, q: &NormName) -> Vec<QueryPosition> {
         q.tokens
             .iter()
             .map(|t| {
@@ -113,17 +132,18 @@ impl<'a> QueryEvidence<'a> {
             .collect()
     }
 
-    /// An upper bound on `scorer.score(q, candidate, kind)`, where `q` is the query normalized
-    /// for `kind` and `flags` what the index found for the candidate.
+    /// An upper bound on `scorer.score(&q.norm, candidate, kind)`, where `q` is the query for
+    /// `kind` and `flags` what the index found for the candidate.
     pub fn bound(
         &self,
         scorer: &Scorer,
-        q: &NormName,
-        positions: &[QueryPosition],
+        q: &KindQuery,
         candidate: &NormName,
         flags: &CandidateFlags,
         kind: EntityKind,
+        memo: &mut SimilarityMemo,
     ) -> f32 {
+        let (q, positions) = (&q.norm, &q.positions);
         let query = self.query;
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
         // A person's first given name written short (Alex / Alexander) pairs by prefix.
@@ -238,6 +258,25 @@ impl<'a> QueryEvidence<'a> {
             }
             best
         };
+        // The index finds similar words by the folded trigrams they share, and a short word with a
+        // letter moved or added (`ARKM` / `AKRAM`, `XHAJI` / `HAJI`) keeps too few of them: the
+        // short words it did not pair are compared here (each pair once per screened name).
+        let mut q_extra = [0f32; STACK];
+        for (i, t) in q.tokens.iter().enumerate().take(STACK) {
+            if !short_word(t) || q_sim(i) > 0.0 {
+                continue;
+            }
+            for (j, u) in candidate.tokens.iter().enumerate() {
+                if c_best[j] == 0.0 && short_word(u) {
+                    let sim = memo.similarity(&t.text, &u.text);
+                    if sim >= TOKEN_FLOOR {
+                        q_extra[i] = q_extra[i].max(sim);
+                        c_best[j] = sim;
+                    }
+                }
+            }
+        }
+        let q_sim = |i: usize| q_sim(i).max(q_extra.get(i).copied().unwrap_or(0.0));
         let c_sim = |j: usize| c_best.get(j).copied().unwrap_or(1.0);
         scorer.upper_bound(q, &q_sim, candidate, &c_sim, kind)
     }

@@ -353,8 +353,7 @@ impl Screener {
     ) -> Vec<Hit> {
         let t = &self.policy.thresholds;
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
-        let mut per_kind: HashMap<EntityKind, (NormName, Vec<crate::bound::QueryPosition>)> =
-            HashMap::new();
+        let mut per_kind: HashMap<EntityKind, crate::bound::KindQuery> = HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
         let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
         let mut memo = crate::score::distance::SimilarityMemo::default();
@@ -381,21 +380,19 @@ impl Screener {
             } else {
                 party_kind
             };
-            let (q, positions) = per_kind.entry(kind).or_insert_with(|| {
-                let q = if kind == EntityKind::Person {
+            let kq = per_kind.entry(kind).or_insert_with(|| {
+                evidence.for_kind(if kind == EntityKind::Person {
                     person.clone()
                 } else {
                     normalize(raw, kind)
-                };
-                let positions = evidence.positions(&q);
-                (q, positions)
+                })
             });
-            let q = &*q;
+            let q = &kq.norm;
             // What the index saw bounds the score: a candidate that cannot reach the report
             // threshold is not aligned at all (most candidates share only a common word).
             if self.prune
                 && !flags.embedded
-                && evidence.bound(&self.scorer, q, positions, &rec.norm, &flags, kind) < t.report
+                && evidence.bound(&self.scorer, kq, &rec.norm, &flags, kind, &mut memo) < t.report
             {
                 continue;
             }
@@ -508,6 +505,26 @@ mod tests {
         assert_eq!(r.decision, Decision::Review, "{r:?}");
         assert_eq!(r.hits.len(), 1);
         assert!(r.hits[0].score >= 0.95, "{}", r.hits[0].score);
+    }
+
+    #[test]
+    fn a_short_word_with_a_letter_moved_still_counts_in_the_bound() {
+        // `ARKM` shares no folded trigram with `AKRAM`, so the index pairs only `KABI`; the
+        // bound must still count `ARKM` ~ `AKRAM` (0.74), or it prunes a hit scoring 0.82.
+        let wl = crate::model::Watchlist::from_names(
+            EntityKind::Person,
+            ["AKRAM ABAS AL KABI".to_string(), "Kabi Trading".to_string()],
+        );
+        let pruned = Screener::new(wl.clone(), Policy::default());
+        let whole = Screener::new(wl, Policy::default()).without_pruning();
+        let r = screen_with(&pruned, "ARKM AL KABI");
+        assert_eq!(r, screen_with(&whole, "ARKM AL KABI"));
+        assert_eq!(r.hits.len(), 1, "{r:?}");
+        assert!(
+            (0.80..0.85).contains(&r.hits[0].score),
+            "{}",
+            r.hits[0].score
+        );
     }
 
     #[test]
