@@ -36,6 +36,8 @@ pub struct QueryEvidence<'a> {
 pub struct KindQuery {
     pub norm: NormName,
     positions: Vec<QueryPosition>,
+    /// Bit i: token i is a word whose folded key is short (see [`few_grams`]).
+    few_grams: u64,
 }
 
 /// Where a token of the query, as normalized for one kind of listed entity, sits in the query
@@ -54,11 +56,18 @@ fn loose(t: &Token) -> bool {
     matches!(t.class, TokenClass::Initial | TokenClass::Particle)
 }
 
-/// Words this short the index's trigrams may fail to pair (see [`QueryEvidence::bound`]).
-const SHORT_WORD: usize = 5;
+/// Folded keys this short have so few trigrams that the index may fail to pair their words
+/// (see [`QueryEvidence::bound`]); a candidate's words are judged by their length as written,
+/// which is never shorter than their folded key.
+const FEW_GRAMS_KEY: usize = 5;
 
-fn short_word(t: &Token) -> bool {
-    t.text.len() <= SHORT_WORD && matches!(t.class, TokenClass::Word | TokenClass::Patronymic)
+fn few_grams(t: &Token) -> bool {
+    matches!(t.class, TokenClass::Word | TokenClass::Patronymic)
+        && crate::index::folded_key(&t.text).len() <= FEW_GRAMS_KEY
+}
+
+fn word(t: &Token) -> bool {
+    matches!(t.class, TokenClass::Word | TokenClass::Patronymic)
 }
 
 impl<'a> QueryEvidence<'a> {
@@ -104,7 +113,18 @@ impl<'a> QueryEvidence<'a> {
     /// once per kind rather than for every candidate.
     pub fn for_kind(&self, norm: NormName) -> KindQuery {
         let positions = self.positions(&norm);
-        KindQuery { norm, positions }
+        let few_grams = norm
+            .tokens
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, t)| few_grams(t))
+            .fold(0, |m, (i, _)| m | (1 << i));
+        KindQuery {
+            norm,
+            positions,
+            few_grams,
+        }
     }
 
     fn positions(&self, q: &NormName) -> Vec<QueryPosition> {
@@ -143,7 +163,7 @@ impl<'a> QueryEvidence<'a> {
         kind: EntityKind,
         memo: &mut SimilarityMemo,
     ) -> f32 {
-        let (q, positions) = (&q.norm, &q.positions);
+        let (q, positions, few) = (&q.norm, &q.positions, q.few_grams);
         let query = self.query;
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
         // A person's first given name written short (Alex / Alexander) pairs by prefix.
@@ -258,20 +278,26 @@ impl<'a> QueryEvidence<'a> {
             }
             best
         };
-        // The index finds similar words by the folded trigrams they share, and a short word with a
-        // letter moved or added (`ARKM` / `AKRAM`, `XHAJI` / `HAJI`) keeps too few of them: the
-        // short words it did not pair are compared here (each pair once per screened name).
+        // Pairs the index cannot vouch for are compared here (each pair once per screened name,
+        // through the memo): a word whose folded key has few trigrams, since a letter moved or
+        // added (`ARKM` / `AKRAM`, `IOSRTIH` / `IOSTRIH`) leaves it too few to share, and a
+        // particle, which the index never searches but the scorer pairs with a word like it
+        // (`ABD` / `ABID`). Without this the bound would count such a word as left over and
+        // prune hits the scorer gives 0.80-0.83.
         let mut q_extra = [0f32; STACK];
         for (i, t) in q.tokens.iter().enumerate().take(STACK) {
-            if !short_word(t) || q_sim(i) > 0.0 {
-                continue;
-            }
+            let q_unpaired = q_sim(i) == 0.0;
+            // A query particle is never searched; a word of few grams may not be found.
+            let q_unsure = few & (1 << i) != 0 || t.class == TokenClass::Particle;
             for (j, u) in candidate.tokens.iter().enumerate() {
-                if c_best[j] == 0.0 && short_word(u) {
+                let c_unpaired = c_best[j] == 0.0;
+                let c_unsure =
+                    u.class == TokenClass::Particle || (word(u) && u.text.len() <= FEW_GRAMS_KEY);
+                if (q_unsure && c_unpaired && word(u)) || (c_unsure && q_unpaired && word(t)) {
                     let sim = memo.similarity(&t.text, &u.text);
                     if sim >= TOKEN_FLOOR {
                         q_extra[i] = q_extra[i].max(sim);
-                        c_best[j] = sim;
+                        c_best[j] = c_best[j].max(sim);
                     }
                 }
             }

@@ -528,6 +528,26 @@ mod tests {
     }
 
     #[test]
+    fn a_particle_like_a_listed_word_still_counts_in_the_bound() {
+        // The index never searches the particle `ABD`, but the scorer pairs it with `ABID`
+        // (0.77): the bound must count that pair, or it prunes a hit scoring 0.82.
+        let wl = crate::model::Watchlist::from_names(
+            EntityKind::Person,
+            ["ABID BAHA KIM".to_string(), "Kim Trading".to_string()],
+        );
+        let pruned = Screener::new(wl.clone(), Policy::default());
+        let whole = Screener::new(wl, Policy::default()).without_pruning();
+        let r = screen_with(&pruned, "ABD KIM");
+        assert_eq!(r, screen_with(&whole, "ABD KIM"));
+        assert_eq!(r.hits.len(), 1, "{r:?}");
+        assert!(
+            (0.80..0.85).contains(&r.hits[0].score),
+            "{}",
+            r.hits[0].score
+        );
+    }
+
+    #[test]
     fn a_name_without_letters_is_an_error_never_clear() {
         for name in ["", "   ", "«» — ...", "(-)"] {
             let r = screen(name);
