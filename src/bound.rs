@@ -57,8 +57,8 @@ fn loose(t: &Token) -> bool {
 }
 
 /// Folded keys this short have so few trigrams that the index may fail to pair their words
-/// (see [`QueryEvidence::bound`]); a candidate's words are judged by their length as written,
-/// which is never shorter than their folded key.
+/// (see [`QueryEvidence::bound`]); a candidate's words are judged by their length as written
+/// (never shorter than their folded key), which needs no folding per candidate.
 const FEW_GRAMS_KEY: usize = 5;
 
 fn few_grams(t: &Token) -> bool {
@@ -279,21 +279,26 @@ impl<'a> QueryEvidence<'a> {
             best
         };
         // Pairs the index cannot vouch for are compared here (each pair once per screened name,
-        // through the memo): a word whose folded key has few trigrams, since a letter moved or
-        // added (`ARKM` / `AKRAM`, `IOSRTIH` / `IOSTRIH`) leaves it too few to share, and a
-        // particle, which the index never searches but the scorer pairs with a word like it
-        // (`ABD` / `ABID`). Without this the bound would count such a word as left over and
-        // prune hits the scorer gives 0.80-0.83.
+        // through the memo): two short words, since a letter moved or added (`ARKM` / `AKRAM`)
+        // leaves a word whose folded key has few trigrams too few to share, and a particle, which
+        // the index never searches but the scorer pairs with a word like it (`ABD` / `ABID`).
+        // Without this the bound would count such a word as left over and prune hits the scorer
+        // gives 0.80-0.83. Longer words stay as the index paired them: comparing every word the
+        // index did not pair costs a fifth of a query (see BENCHMARKS.md).
         let mut q_extra = [0f32; STACK];
         for (i, t) in q.tokens.iter().enumerate().take(STACK) {
             let q_unpaired = q_sim(i) == 0.0;
             // A query particle is never searched; a word of few grams may not be found.
-            let q_unsure = few & (1 << i) != 0 || t.class == TokenClass::Particle;
+            let q_short = few & (1 << i) != 0;
+            let q_particle = t.class == TokenClass::Particle;
             for (j, u) in candidate.tokens.iter().enumerate() {
                 let c_unpaired = c_best[j] == 0.0;
-                let c_unsure =
-                    u.class == TokenClass::Particle || (word(u) && u.text.len() <= FEW_GRAMS_KEY);
-                if (q_unsure && c_unpaired && word(u)) || (c_unsure && q_unpaired && word(t)) {
+                let c_short = word(u) && u.text.len() <= FEW_GRAMS_KEY;
+                let c_particle = u.class == TokenClass::Particle;
+                if (q_short && q_unpaired && c_short && c_unpaired)
+                    || (q_particle && c_unpaired && word(u))
+                    || (c_particle && q_unpaired && word(t))
+                {
                     let sim = memo.similarity(&t.text, &u.text);
                     if sim >= TOKEN_FLOOR {
                         q_extra[i] = q_extra[i].max(sim);
