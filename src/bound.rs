@@ -284,7 +284,7 @@ impl<'a> QueryEvidence<'a> {
         // the index never searches but the scorer pairs with a word like it (`ABD` / `ABID`).
         // Without this the bound would count such a word as left over and prune hits the scorer
         // gives 0.80-0.83. Longer words stay as the index paired them: comparing every word the
-        // index did not pair costs a fifth of a query (see BENCHMARKS.md).
+        // index did not pair costs about a third more per query (see BENCHMARKS.md).
         let mut q_extra = [0f32; STACK];
         for (i, t) in q.tokens.iter().enumerate().take(STACK) {
             let q_unpaired = q_sim(i) == 0.0;
