@@ -285,26 +285,44 @@ impl<'a> QueryEvidence<'a> {
         // Without this the bound would count such a word as left over and prune hits the scorer
         // gives 0.80-0.83. Longer words stay as the index paired them: comparing every word the
         // index did not pair costs about a third more per query (see BENCHMARKS.md).
+        // The candidate's unpaired words (short ones among them) and particles, as they are before
+        // any pair below raises them: each query token is weighed on its own.
+        let (mut c_free, mut c_free_short, mut c_particles) = (0u64, 0u64, 0u64);
+        for (j, u) in candidate.tokens.iter().enumerate().take(64) {
+            if u.class == TokenClass::Particle {
+                c_particles |= 1 << j;
+            } else if word(u) && c_best[j] == 0.0 {
+                c_free |= 1 << j;
+                if u.text.len() <= FEW_GRAMS_KEY {
+                    c_free_short |= 1 << j;
+                }
+            }
+        }
         let mut q_extra = [0f32; STACK];
-        for (i, t) in q.tokens.iter().enumerate().take(STACK) {
-            let q_unpaired = q_sim(i) == 0.0;
-            // A query particle is never searched; a word of few grams may not be found.
-            let q_short = few & (1 << i) != 0;
-            let q_particle = t.class == TokenClass::Particle;
-            for (j, u) in candidate.tokens.iter().enumerate() {
-                let c_unpaired = c_best[j] == 0.0;
-                let c_short = word(u) && u.text.len() <= FEW_GRAMS_KEY;
-                let c_particle = u.class == TokenClass::Particle;
-                if (q_short && q_unpaired && c_short && c_unpaired)
-                    || (q_particle && c_unpaired && word(u))
-                    || (c_particle && q_unpaired && word(t))
-                {
-                    let sim = memo.similarity(&t.text, &u.text);
-                    if sim >= TOKEN_FLOOR {
-                        q_extra[i] = q_extra[i].max(sim);
-                        c_best[j] = c_best[j].max(sim);
+        let mut c_extra = [0f32; 64];
+        if c_free != 0 || c_particles != 0 {
+            for (i, t) in q.tokens.iter().enumerate().take(STACK) {
+                let mut pairs = 0;
+                if t.class == TokenClass::Particle {
+                    pairs |= c_free;
+                } else if word(t) && q_sim(i) == 0.0 {
+                    pairs |= c_particles;
+                    if few & (1 << i) != 0 {
+                        pairs |= c_free_short;
                     }
                 }
+                while pairs != 0 {
+                    let j = pairs.trailing_zeros() as usize;
+                    pairs &= pairs - 1;
+                    let sim = memo.similarity(&t.text, &candidate.tokens[j].text);
+                    if sim >= TOKEN_FLOOR {
+                        q_extra[i] = q_extra[i].max(sim);
+                        c_extra[j] = c_extra[j].max(sim);
+                    }
+                }
+            }
+            for (b, &extra) in c_best.iter_mut().zip(&c_extra) {
+                *b = b.max(extra);
             }
         }
         let q_sim = |i: usize| q_sim(i).max(q_extra.get(i).copied().unwrap_or(0.0));
