@@ -36,8 +36,6 @@ pub struct QueryEvidence<'a> {
 pub struct KindQuery {
     pub norm: NormName,
     positions: Vec<QueryPosition>,
-    /// Bit i: token i is a word whose folded key is short (see [`few_grams`]).
-    few_grams: u64,
 }
 
 /// Where a token of the query, as normalized for one kind of listed entity, sits in the query
@@ -56,15 +54,9 @@ fn loose(t: &Token) -> bool {
     matches!(t.class, TokenClass::Initial | TokenClass::Particle)
 }
 
-/// Folded keys this short have so few trigrams that the index may fail to pair their words
-/// (see [`QueryEvidence::bound`]); a candidate's words are judged by their length as written
-/// (never shorter than their folded key), which needs no folding per candidate.
-const FEW_GRAMS_KEY: usize = 5;
-
-fn few_grams(t: &Token) -> bool {
-    matches!(t.class, TokenClass::Word | TokenClass::Patronymic)
-        && crate::index::folded_key(&t.text).len() <= FEW_GRAMS_KEY
-}
+/// Words this short have so few folded trigrams that the index may fail to pair them (see
+/// [`QueryEvidence::bound`]).
+const SHORT_WORD: usize = 5;
 
 fn word(t: &Token) -> bool {
     matches!(t.class, TokenClass::Word | TokenClass::Patronymic)
@@ -113,18 +105,7 @@ impl<'a> QueryEvidence<'a> {
     /// once per kind rather than for every candidate.
     pub fn for_kind(&self, norm: NormName) -> KindQuery {
         let positions = self.positions(&norm);
-        let few_grams = norm
-            .tokens
-            .iter()
-            .take(64)
-            .enumerate()
-            .filter(|(_, t)| few_grams(t))
-            .fold(0, |m, (i, _)| m | (1 << i));
-        KindQuery {
-            norm,
-            positions,
-            few_grams,
-        }
+        KindQuery { norm, positions }
     }
 
     fn positions(&self, q: &NormName) -> Vec<QueryPosition> {
@@ -163,7 +144,7 @@ impl<'a> QueryEvidence<'a> {
         kind: EntityKind,
         memo: &mut SimilarityMemo,
     ) -> f32 {
-        let (q, positions, few) = (&q.norm, &q.positions, q.few_grams);
+        let (q, positions) = (&q.norm, &q.positions);
         let query = self.query;
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
         // A person's first given name written short (Alex / Alexander) pairs by prefix.
@@ -279,21 +260,21 @@ impl<'a> QueryEvidence<'a> {
             best
         };
         // Pairs the index cannot vouch for are compared here (each pair once per screened name,
-        // through the memo): two short words, since a letter moved or added (`ARKM` / `AKRAM`)
-        // leaves a word whose folded key has few trigrams too few to share, and a particle, which
-        // the index never searches but the scorer pairs with a word like it (`ABD` / `ABID`).
-        // Without this the bound would count such a word as left over and prune hits the scorer
-        // gives 0.80-0.83. Longer words stay as the index paired them: comparing every word the
-        // index did not pair costs about a third more per query (see BENCHMARKS.md).
-        // The candidate's unpaired words (short ones among them) and particles, as they are before
-        // any pair below raises them: each query token is weighed on its own.
+        // through the memo): an unpaired query word with a short unpaired word of the candidate,
+        // since a letter moved or added (`ARKM` / `AKRAM`, `GHADAFFI` / `HADAA`) leaves a short
+        // word too few folded trigrams to share, and a particle, which the index never searches,
+        // with a word like it (`ABD` / `ABID`). Without this the bound would count such a word as
+        // left over and prune hits the scorer gives 0.80-0.83. Pairs of longer words stay as the
+        // index paired them: comparing them all costs about a third more per query (see
+        // BENCHMARKS.md). The candidate's unpaired words (short ones among them) and particles are
+        // taken before any pair below raises them: each query token is weighed on its own.
         let (mut c_free, mut c_free_short, mut c_particles) = (0u64, 0u64, 0u64);
         for (j, u) in candidate.tokens.iter().enumerate().take(64) {
             if u.class == TokenClass::Particle {
                 c_particles |= 1 << j;
             } else if word(u) && c_best[j] == 0.0 {
                 c_free |= 1 << j;
-                if u.text.len() <= FEW_GRAMS_KEY {
+                if u.text.len() <= SHORT_WORD {
                     c_free_short |= 1 << j;
                 }
             }
@@ -306,10 +287,7 @@ impl<'a> QueryEvidence<'a> {
                 if t.class == TokenClass::Particle {
                     pairs |= c_free;
                 } else if word(t) && q_sim(i) == 0.0 {
-                    pairs |= c_particles;
-                    if few & (1 << i) != 0 {
-                        pairs |= c_free_short;
-                    }
+                    pairs |= c_particles | c_free_short;
                 }
                 while pairs != 0 {
                     let j = pairs.trailing_zeros() as usize;

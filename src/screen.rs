@@ -527,6 +527,8 @@ mod tests {
         // `ARKM` shares no folded trigram with `AKRAM`, so the index pairs only `KABI`; the
         // bound must still count `ARKM` ~ `AKRAM` (0.74), or it prunes a hit scoring 0.82.
         bound_keeps_the_hit("AKRAM ABAS AL KABI", "ARKM AL KABI", 0.80..0.85);
+        // A longer word against a short one: `GHADAFFI` / `HADAA` share one folded trigram.
+        bound_keeps_the_hit("ABDUL IVANOVICH HADAA", "ABDUL GHADAFFI", 0.80..0.85);
     }
 
     #[test]
