@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
 use crate::model::EntityKind;
 use crate::score::distance::{SimilarityMemo, TOKEN_FLOOR};
-use crate::score::Scorer;
+use crate::score::{Prune, Scorer};
 use crate::text::{NormName, Token, TokenClass};
 
 /// What one query lets the index tell about any candidate: built once per party name.
@@ -30,6 +30,8 @@ pub struct QueryEvidence<'a> {
     generic_lengths: Vec<(usize, usize)>,
     /// Query position -> its index in `generic`.
     generic_at: Vec<Option<usize>>,
+    /// The score a candidate must be able to reach to be kept (see [`Prune`]).
+    threshold: f32,
 }
 
 /// The query as normalized for one kind of listed entity (see [`QueryEvidence::for_kind`]).
@@ -63,7 +65,14 @@ fn word(t: &Token) -> bool {
 }
 
 impl<'a> QueryEvidence<'a> {
-    pub fn new(index: &'a NameIndex, query: &'a NormName, floor: f32) -> QueryEvidence<'a> {
+    /// The evidence about `query` from `index` (looked up at the token `floor`), for bounds that
+    /// decide whether a candidate can reach `threshold`.
+    pub fn new(
+        index: &'a NameIndex,
+        query: &'a NormName,
+        floor: f32,
+        threshold: f32,
+    ) -> QueryEvidence<'a> {
         let unsearched = unsearched_tokens(query);
         let generic: Vec<(usize, HashMap<&str, f32>)> = query
             .tokens
@@ -97,6 +106,7 @@ impl<'a> QueryEvidence<'a> {
             generic,
             generic_lengths,
             generic_at,
+            threshold,
         }
     }
 
@@ -305,6 +315,16 @@ impl<'a> QueryEvidence<'a> {
         }
         let q_sim = |i: usize| q_sim(i).max(q_extra.get(i).copied().unwrap_or(0.0));
         let c_sim = |j: usize| c_best.get(j).copied().unwrap_or(1.0);
-        scorer.upper_bound(q, &q_sim, candidate, &c_sim, kind)
+        scorer.pruning_bound(
+            q,
+            &q_sim,
+            candidate,
+            &c_sim,
+            kind,
+            Some(Prune {
+                threshold: self.threshold,
+                memo,
+            }),
+        )
     }
 }

@@ -355,7 +355,7 @@ impl Screener {
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
         let mut per_kind: HashMap<EntityKind, crate::bound::KindQuery> = HashMap::new();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
-        let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR);
+        let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR, t.report);
         let mut memo = crate::score::distance::SimilarityMemo::default();
         // A person's name is scored in its own order (`SURNAME, Given` given name first), whose
         // joined neighbours the index must look up too.

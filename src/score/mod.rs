@@ -202,6 +202,13 @@ pub struct Scorer {
     pub weights: Weights,
 }
 
+/// What [`Scorer::pruning_bound`] decides: whether a candidate can reach `threshold`, comparing
+/// the tokens it must through `memo` (the screened name's).
+pub struct Prune<'m> {
+    pub threshold: f32,
+    pub memo: &'m mut SimilarityMemo,
+}
+
 impl Scorer {
     pub fn new(weights: Weights) -> Self {
         Scorer { weights }
@@ -236,7 +243,114 @@ impl Scorer {
         c_sim: &dyn Fn(usize) -> f32,
         kind: EntityKind,
     ) -> f32 {
+        self.pruning_bound(q, q_sim, c, c_sim, kind, None)
+    }
+
+    /// [`Scorer::upper_bound`], made tight where that decides whether a candidate reaches
+    /// `prune.threshold`. The loose bound charges the tokens the index did not pair as left over on
+    /// one side only (`missing·max`), since the index misses a few pairs the scorer aligns
+    /// (`elregy` / `energy`); the score charges tokens left over on both sides as a conflict,
+    /// up to seventeen times more. So when the loose bound reaches the threshold, the pairs
+    /// the index cannot vouch for are compared here, as the scorer would compare them (through
+    /// the memo): every token no pair reached, against every token of the other name, alone and in
+    /// runs of two or three. Tokens still unpaired are then left over whatever the scorer
+    /// aligns, and the score's own penalty bounds it (`2·conflict·min + missing·|difference|`).
+    /// Without `prune`, the loose bound.
+    pub fn pruning_bound(
+        &self,
+        q: &NormName,
+        q_sim: &dyn Fn(usize) -> f32,
+        c: &NormName,
+        c_sim: &dyn Fn(usize) -> f32,
+        kind: EntityKind,
+        prune: Option<Prune>,
+    ) -> f32 {
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
+        // Consonant skeletons (see `skeleton_similarity`) align tokens the index does not reach
+        // as written: no bound but the trivial one.
+        if q.unvocalized != c.unvocalized {
+            return 1.0;
+        }
+        // Pairs the index does not search for (a particle typo, a person's initials for a run)
+        // can align whatever the index saw.
+        let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person, person_rules);
+        const STACK: usize = 32;
+        let (mut q_stack, mut c_stack) = ([0f32; STACK], [0f32; STACK]);
+        let (mut q_heap, mut c_heap) = (Vec::new(), Vec::new());
+        let qs: &mut [f32] = if q.tokens.len() <= STACK {
+            &mut q_stack[..q.tokens.len()]
+        } else {
+            q_heap.resize(q.tokens.len(), 0.0);
+            &mut q_heap
+        };
+        let cs: &mut [f32] = if c.tokens.len() <= STACK {
+            &mut c_stack[..c.tokens.len()]
+        } else {
+            c_heap.resize(c.tokens.len(), 0.0);
+            &mut c_heap
+        };
+        let loose = |mask: u64, i: usize| i < 64 && mask & (1 << i) != 0;
+        for (i, s) in qs.iter_mut().enumerate() {
+            *s = if loose(q_loose, i) { 1.0 } else { q_sim(i) };
+        }
+        for (j, s) in cs.iter_mut().enumerate() {
+            *s = if loose(c_loose, j) { 1.0 } else { c_sim(j) };
+        }
+        let (can_match, left_q, left_c) = self.bound_parts(q, qs, c, cs, person_rules, kind);
+        let w = &self.weights;
+        let missing_factor = if person_rules {
+            w.missing_person
+        } else {
+            w.missing_other
+        };
+        // `missing·max`, not the score's `2·conflict·min + missing·|difference|`: the tokens
+        // the index did not reach are not all left over (see above).
+        let loose_bound = if can_match > 0.0 {
+            can_match / (can_match + missing_factor.min(2.0 * w.conflict) * left_q.max(left_c))
+        } else {
+            0.0
+        };
+        let Some(Prune { threshold, memo }) = prune else {
+            return loose_bound;
+        };
+        if loose_bound < threshold {
+            return loose_bound;
+        }
+        let tight = |can_match: f32, left_q: f32, left_c: f32| {
+            if can_match <= 0.0 {
+                return 0.0;
+            }
+            let penalty =
+                2.0 * w.conflict * left_q.min(left_c) + missing_factor * (left_q - left_c).abs();
+            can_match / (can_match + penalty)
+        };
+        if tight(can_match, left_q, left_c) >= threshold {
+            return loose_bound;
+        }
+        // Han and Hangul syllables align only when equal, which the index always finds.
+        if !(q.syllabic && c.syllabic) {
+            verify_unpaired(q, qs, c, cs, memo);
+        }
+        let (can_match, left_q, left_c) = self.bound_parts(q, qs, c, cs, person_rules, kind);
+        let bound = tight(can_match, left_q, left_c);
+        // The one rule that raises a score: the same letters spaced differently.
+        if bound < threshold && same_letters(q, c) {
+            return loose_bound;
+        }
+        bound
+    }
+
+    /// The evidence the tokens with similarities `qs` and `cs` can bring (similarity times
+    /// weight), and the weights of the tokens that cannot align on each side.
+    fn bound_parts(
+        &self,
+        q: &NormName,
+        qs: &[f32],
+        c: &NormName,
+        cs: &[f32],
+        person_rules: bool,
+        kind: EntityKind,
+    ) -> (f32, f32, f32) {
         let w = &self.weights;
         let left_weight = |n: &NormName, i: usize| match n.tokens[i].class {
             TokenClass::Generic => w.generic_unmatched,
@@ -256,59 +370,22 @@ impl Scorer {
                 sim.max(sim.powf(w.fuzzy_exponent)).min(1.0)
             }
         };
-        // Pairs the index does not search for (a particle typo, a person's initials for a run)
-        // can align whatever the index saw.
-        let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person, person_rules);
-        let q_sim = |i: usize| {
-            if i < 64 && q_loose & (1 << i) != 0 {
-                1.0
-            } else {
-                q_sim(i)
-            }
-        };
-        let c_sim = |j: usize| {
-            if j < 64 && c_loose & (1 << j) != 0 {
-                1.0
-            } else {
-                c_sim(j)
-            }
-        };
-        // Consonant skeletons (see `skeleton_similarity`) align tokens the index does not reach
-        // as written: no bound but the trivial one.
-        if q.unvocalized != c.unvocalized {
-            return 1.0;
-        }
         let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
         for (j, t) in c.tokens.iter().enumerate() {
-            let sim = c_sim(j);
-            if sim > 0.0 {
-                can_match += evidence(sim) * self.weight(&t.text, t.class);
+            if cs[j] > 0.0 {
+                can_match += evidence(cs[j]) * self.weight(&t.text, t.class);
             } else {
                 left_c += left_weight(c, j);
             }
         }
         for (i, t) in q.tokens.iter().enumerate() {
-            let sim = q_sim(i);
-            if sim > 0.0 {
-                can_match += evidence(sim) * self.weight(&t.text, t.class);
+            if qs[i] > 0.0 {
+                can_match += evidence(qs[i]) * self.weight(&t.text, t.class);
             } else {
                 left_q += left_weight(q, i);
             }
         }
-        let missing_factor = if person_rules {
-            w.missing_person
-        } else {
-            w.missing_other
-        }
-        .min(2.0 * w.conflict);
-        if can_match <= 0.0 {
-            return 0.0;
-        }
-        // `missing·max`, not the score's `2·conflict·min + missing·|difference|`: the tokens
-        // the index did not reach are not all left over (it finds similar words by shared
-        // folded trigrams, and misses a few that the scorer aligns: `elregy` / `energy`), and
-        // the larger form, charged for them, would prune real hits.
-        can_match / (can_match + missing_factor * f32::max(left_q, left_c))
+        (can_match, left_q, left_c)
     }
 
     /// The score alone: what [`Scorer::compare`] computes, without building the explanation.
@@ -758,7 +835,6 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool
     let b_words = if person { word_count(b) } else { 0 };
     let b_initials = OnceCell::new();
     let b_initials = || b_initials.get_or_init(|| b.initials()).as_ref();
-    let all = |n: &NormName| (0..n.tokens.len().min(64)).fold(0u64, |m, j| m | (1 << j));
     for (i, x) in a.tokens.iter().enumerate().take(64) {
         for (j, y) in b.tokens.iter().enumerate().take(64) {
             // An initial pairs with any word of its letter, in person names.
@@ -780,9 +856,12 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool
             mask_a |= 1;
             mask_b |= 1;
         }
-        if person && x.text.len() <= b_words && initials_of_a_run(&x.text, b_initials) {
-            mask_a |= 1 << i;
-            mask_b |= all(b);
+        if person && x.text.len() <= b_words {
+            let run = run_of_initials(&x.text, b, b_initials);
+            if run != 0 {
+                mask_a |= 1 << i;
+                mask_b |= run;
+            }
         }
     }
     if person {
@@ -791,9 +870,12 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool
         let a_initials = OnceCell::new();
         let a_initials = || a_initials.get_or_init(|| a.initials()).as_ref();
         for (j, y) in b.tokens.iter().enumerate().take(64) {
-            if y.text.len() <= a_words && initials_of_a_run(&y.text, a_initials) {
-                mask_b |= 1 << j;
-                mask_a |= all(a);
+            if y.text.len() <= a_words {
+                let run = run_of_initials(&y.text, a, a_initials);
+                if run != 0 {
+                    mask_b |= 1 << j;
+                    mask_a |= run;
+                }
             }
         }
     }
@@ -805,18 +887,27 @@ fn word_count(n: &NormName) -> usize {
     n.acronym_source.bytes().filter(|&b| b == b' ').count() + 1
 }
 
-/// Whether `token` (2..=8 letters) spells the initials of consecutive words of a name's acronym
-/// source, as [`acronym_pairs`] reads them. `initials` gives the name's initials; it is called at
-/// most once, and only when the token could be initials.
-fn initials_of_a_run<I: std::ops::Deref<Target = [u8]>>(
+/// The tokens of `name` (a bit each) covered by the runs of consecutive words of its acronym
+/// source whose initials `token` (2..=8 letters) spells, as [`acronym_pairs`] reads them; 0 for
+/// none. `initials` gives the name's initials; it is called at most once, and only when the
+/// token could be initials.
+fn run_of_initials<I: std::ops::Deref<Target = [u8]>>(
     token: &str,
+    name: &NormName,
     initials: impl FnOnce() -> I,
-) -> bool {
+) -> u64 {
     let t = token.as_bytes();
     if t.len() < 2 || t.len() > 8 || !t.iter().all(u8::is_ascii_alphabetic) {
-        return false;
+        return 0;
     }
-    initials().windows(t.len()).any(|run| run == t)
+    let initials = initials();
+    let mut mask = 0;
+    for (start, run) in initials.windows(t.len()).enumerate() {
+        if run == t {
+            mask |= crate::index::acronym_span_mask(name, start, start + t.len());
+        }
+    }
+    mask
 }
 
 /// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.
@@ -904,6 +995,98 @@ fn initial_similarity(a: &crate::text::Token, b: &crate::text::Token) -> Option<
         _ => return None,
     };
     (full.text.as_bytes()[0] == init.text.as_bytes()[0]).then_some(0.8)
+}
+
+/// Raises the similarities `qs` and `cs` (0: no pair found) by every pair the scorer could
+/// align that takes a token at 0: that token against each token of the other name, and each
+/// run of two or three tokens holding it against each single token of the other name (see
+/// [`candidate_pairs`]; initials, particles and acronyms are left to the index and
+/// [`unsearched_pairs`], which find all of them).
+fn verify_unpaired(
+    q: &NormName,
+    qs: &mut [f32],
+    c: &NormName,
+    cs: &mut [f32],
+    memo: &mut SimilarityMemo,
+) {
+    let free = |s: &[f32]| -> u64 {
+        s.iter()
+            .take(64)
+            .enumerate()
+            .fold(0, |m, (i, &x)| if x == 0.0 { m | (1 << i) } else { m })
+    };
+    let (q_free, c_free) = (free(qs), free(cs));
+    if q_free == 0 && c_free == 0 {
+        return;
+    }
+    let is_free = |mask: u64, i: usize| i >= 64 || mask & (1 << i) != 0;
+    for (i, a) in q.tokens.iter().enumerate() {
+        for (j, b) in c.tokens.iter().enumerate() {
+            if !is_free(q_free, i) && !is_free(c_free, j) {
+                continue;
+            }
+            let sim = memo.similarity(&a.text, &b.text);
+            if sim >= TOKEN_FLOOR {
+                qs[i] = qs[i].max(sim);
+                cs[j] = cs[j].max(sim);
+            }
+        }
+    }
+    free_runs(q, q_free, c, qs, cs, memo);
+    free_runs(c, c_free, q, cs, qs, memo);
+}
+
+/// The runs of `runs` that hold a token of `free` against the single tokens of `singles` (see
+/// [`verify_unpaired`]).
+fn free_runs(
+    runs: &NormName,
+    free: u64,
+    singles: &NormName,
+    run_sims: &mut [f32],
+    single_sims: &mut [f32],
+    memo: &mut SimilarityMemo,
+) {
+    let tokens = &runs.tokens;
+    let mut buf = String::new();
+    for start in 0..tokens.len() {
+        for len in 2..=3 {
+            let end = start + len;
+            if end > tokens.len() {
+                break;
+            }
+            if end <= 64 && free & (span_bits(start, end)) == 0 {
+                continue;
+            }
+            let run_len: usize = tokens[start..end].iter().map(|t| t.text.len()).sum();
+            let comparable = |s: &crate::text::Token| {
+                let (short, long) = (run_len.min(s.text.len()), run_len.max(s.text.len()));
+                short as f32 >= MIN_LENGTH_RATIO * long as f32
+            };
+            if !singles.tokens.iter().any(comparable) {
+                continue;
+            }
+            buf.clear();
+            for t in &tokens[start..end] {
+                buf.push_str(&t.text);
+            }
+            for (j, s) in singles.tokens.iter().enumerate() {
+                if !comparable(s) {
+                    continue;
+                }
+                let sim = memo.similarity(&buf, &s.text);
+                if sim >= TOKEN_FLOOR {
+                    single_sims[j] = single_sims[j].max(sim);
+                    for r in &mut run_sims[start..end] {
+                        *r = r.max(sim);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn span_bits(start: usize, end: usize) -> u64 {
+    (start..end.min(64)).fold(0, |m, i| m | (1u64 << i))
 }
 
 /// Runs of 2..=3 tokens of `runs` joined, against single tokens of `singles`.

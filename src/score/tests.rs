@@ -232,6 +232,61 @@ fn the_upper_bound_covers_pairs_an_index_does_not_search() {
     }
 }
 
+/// Similarities as an index that paired only equal tokens would give them.
+fn equal_only(n: &NormName, other: &NormName, i: usize) -> f32 {
+    if other.tokens.iter().any(|t| t.text == n.tokens[i].text) {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+#[test]
+fn the_pruning_bound_charges_conflicts_only_for_tokens_nothing_pairs() {
+    let scorer = Scorer::new(Weights::default());
+    let bounds = |a: &str, b: &str, kind: EntityKind| {
+        let (q, c) = (normalize(a, kind), normalize(b, kind));
+        let q_sim = |i: usize| equal_only(&q, &c, i);
+        let c_sim = |j: usize| equal_only(&c, &q, j);
+        let loose = scorer.upper_bound(&q, &q_sim, &c, &c_sim, kind);
+        let mut memo = SimilarityMemo::default();
+        let prune = Prune {
+            threshold: 0.8,
+            memo: &mut memo,
+        };
+        let tight = scorer.pruning_bound(&q, &q_sim, &c, &c_sim, kind, Some(prune));
+        (loose, tight, scorer.score(&q, &c, kind))
+    };
+    // One common given name, and different words left on both sides: the loose bound lets the
+    // candidate through, the words compared say they contradict.
+    let (loose, tight, score) = bounds("Muhammad Ali Lisawi", "Muhammad Ali Kawtharani", Person);
+    assert!(loose >= 0.8, "loose {loose}");
+    assert!(
+        tight < 0.8 && tight >= score,
+        "tight {tight}, score {score}"
+    );
+    // A pair the index missed (`elregy` / `energy` share one folded trigram of six) is found
+    // when the bound compares what nothing paired.
+    let (_, tight, score) = bounds("Elregy Rosneft Trading", "Energy Rosneft Trading", Org);
+    assert!(
+        score >= 0.8 && tight >= score,
+        "tight {tight}, score {score}"
+    );
+    // So is a run of the other name spelled as one word.
+    let (_, tight, score) = bounds(
+        "Tradetools Sernia Kovalev Holding",
+        "Trade Tools Sernia Kovalev Holding",
+        Org,
+    );
+    assert!(
+        score >= 0.8 && tight >= score,
+        "tight {tight}, score {score}"
+    );
+    // Above the threshold the bound is the loose one: nothing is compared.
+    let (loose, tight, _) = bounds("Muhammad Ali", "Muhammad Ali Hassan", Person);
+    assert_eq!(loose, tight);
+}
+
 #[test]
 fn series_numbers_that_differ_are_sibling_entities_in_review() {
     for (a, b) in [
