@@ -497,8 +497,10 @@ impl CandidateFlags {
     }
 }
 
-/// The folded key: vowels as `a`, transliteration siblings as one letter, `h` dropped, doubled
-/// letters collapsed. Two spellings the scorer finds close usually have the same or a close key.
+/// The folded key: vowels as `a`, transliteration siblings as one letter, `h` dropped, `ks` as
+/// the `x` it transliterates (Aleksandr / Alexander), doubled letters collapsed. Two spellings the
+/// scorer finds close usually have the same or a close key. (`x` is not spelled out as `ks`
+/// instead: a typo to `x` would then cost a key two letters.)
 pub fn folded_key(token: &str) -> Vec<u8> {
     let mut out: Vec<u8> = Vec::with_capacity(token.len());
     for &b in token.as_bytes() {
@@ -509,8 +511,10 @@ pub fn folded_key(token: &str) -> Vec<u8> {
                 None => continue,
             },
         };
-        if out.last() != Some(&f) {
-            out.push(f);
+        match out.last_mut() {
+            Some(last) if *last == f => {}
+            Some(last) if *last == b'k' && f == b's' => *last = b'x',
+            _ => out.push(f),
         }
     }
     out
@@ -872,8 +876,10 @@ impl NameIndex {
         let postings = lists.iter().map(|l| l.len()).sum();
         // Count without a branch per id: each id is written to `touched` and kept (the length
         // advances) only on its first count.
-        scratch.touched.clear();
-        scratch.touched.resize(postings, 0);
+        // Grown, never cleared: every slot read below is written first.
+        if scratch.touched.len() < postings {
+            scratch.touched.resize(postings, 0);
+        }
         let mut touched = 0;
         for list in &lists {
             for &id in *list {
@@ -883,7 +889,6 @@ impl NameIndex {
                 *c += 1;
             }
         }
-        scratch.touched.truncate(touched);
         // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
         // is not worth the edit distance. Shares needed, by the entry's number of grams:
         let q = scratch.grams.len();
@@ -893,7 +898,7 @@ impl NameIndex {
             *n = needed(grams);
         }
         scratch.verify.clear();
-        for &id in &scratch.touched {
+        for &id in &scratch.touched[..touched] {
             let shared = std::mem::take(&mut counts[id as usize]);
             let grams = self.gram_count[id as usize] as usize;
             let needed = needed_by_grams
@@ -1303,5 +1308,6 @@ mod tests {
         assert_eq!(folded_key("yablachkova"), folded_key("yablochkova"));
         assert_eq!(folded_key("muhammad"), folded_key("mohammed"));
         assert_eq!(folded_key("serniya"), folded_key("sernia"));
+        assert_eq!(folded_key("alexander"), folded_key("aleksandar"));
     }
 }

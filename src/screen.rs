@@ -539,6 +539,42 @@ mod tests {
     }
 
     #[test]
+    fn an_x_and_its_ks_pair_in_the_index() {
+        // `Aleksandr` / `Alexander` share no folded trigram unless `ks` folds as `x`: the index
+        // left them unpaired and the bound pruned the namesake (0.81).
+        bound_keeps_the_hit(
+            "MANUYLOV, Alexander",
+            "MANUYLOV, Aleksandr Leonidovich",
+            0.80..0.85,
+        );
+    }
+
+    #[test]
+    fn a_candidate_is_dropped_only_when_the_words_left_on_both_sides_contradict() {
+        // The index pairs `Muhammad` and `Ali`; `Lisawi` and `Kawtharani` are left over on both
+        // sides, which the score charges as a contradiction (0.57): no hit, with or without the
+        // bound. With a pair the index missed (`Elregy` / `Energy`) the hit stays.
+        let wl = crate::model::Watchlist::from_names(
+            EntityKind::Person,
+            ["Muhammad Ali Kawtharani".to_string()],
+        );
+        let pruned = Screener::new(wl.clone(), Policy::default());
+        let whole = Screener::new(wl, Policy::default()).without_pruning();
+        let r = screen_with(&pruned, "Muhammad Ali Lisawi");
+        assert_eq!(r, screen_with(&whole, "Muhammad Ali Lisawi"));
+        assert!(r.hits.is_empty(), "{r:?}");
+        let wl = crate::model::Watchlist::from_names(
+            EntityKind::Organization,
+            ["Energy Rosneft Trading".to_string()],
+        );
+        let pruned = Screener::new(wl.clone(), Policy::default());
+        let whole = Screener::new(wl, Policy::default()).without_pruning();
+        let r = screen_with(&pruned, "Elregy Rosneft Trading");
+        assert_eq!(r, screen_with(&whole, "Elregy Rosneft Trading"));
+        assert_eq!(r.hits.len(), 1, "{r:?}");
+    }
+
+    #[test]
     fn a_name_without_letters_is_an_error_never_clear() {
         for name in ["", "   ", "«» — ...", "(-)"] {
             let r = screen(name);

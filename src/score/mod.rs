@@ -296,7 +296,8 @@ impl Scorer {
         for (j, s) in cs.iter_mut().enumerate() {
             *s = if loose(c_loose, j) { 1.0 } else { c_sim(j) };
         }
-        let (can_match, left_q, left_c) = self.bound_parts(q, qs, c, cs, person_rules, kind);
+        let (can_match, left_q, left_c) =
+            self.bound_parts(q, qs, c, cs, (0, 0), person_rules, kind);
         let w = &self.weights;
         let missing_factor = if person_rules {
             w.missing_person
@@ -328,26 +329,67 @@ impl Scorer {
             return loose_bound;
         }
         // Han and Hangul syllables align only when equal, which the index always finds.
-        if !(q.syllabic && c.syllabic) {
-            verify_unpaired(q, qs, c, cs, memo);
+        if q.syllabic && c.syllabic {
+            return tight(can_match, left_q, left_c);
         }
-        let (can_match, left_q, left_c) = self.bound_parts(q, qs, c, cs, person_rules, kind);
-        let bound = tight(can_match, left_q, left_c);
+        // The tokens nothing paired, heaviest first, each compared with everything it could
+        // pair with; the others count as aligned until compared, so the candidate is dropped
+        // as soon as the words found left over are enough (usually one on each side).
+        let mut free: Vec<(bool, usize, f32)> = Vec::new();
+        free.extend(
+            (0..qs.len().min(64))
+                .filter(|&i| qs[i] == 0.0)
+                .map(|i| (true, i, self.weight(&q.tokens[i].text, q.tokens[i].class))),
+        );
+        free.extend(
+            (0..cs.len().min(64))
+                .filter(|&j| cs[j] == 0.0)
+                .map(|j| (false, j, self.weight(&c.tokens[j].text, c.tokens[j].class))),
+        );
+        free.sort_by(|a, b| b.2.total_cmp(&a.2));
+        let mut bound = loose_bound;
+        for (n, &(query_side, k, _)) in free.iter().enumerate() {
+            let (mut q_side, mut c_side) = (Side { name: q, sims: qs }, Side { name: c, sims: cs });
+            if query_side {
+                verify_token(&mut q_side, k, &mut c_side, true, memo);
+            } else {
+                verify_token(&mut c_side, k, &mut q_side, false, memo);
+            }
+            // Tokens not compared yet may still align, at best exactly.
+            let hope = free[n + 1..]
+                .iter()
+                .fold((0u64, 0u64), |(hq, hc), &(query_side, k, _)| {
+                    if query_side {
+                        (hq | 1 << k, hc)
+                    } else {
+                        (hq, hc | 1 << k)
+                    }
+                });
+            let (can_match, left_q, left_c) =
+                self.bound_parts(q, qs, c, cs, hope, person_rules, kind);
+            bound = tight(can_match, left_q, left_c);
+            if bound < threshold {
+                break;
+            }
+        }
         // The one rule that raises a score: the same letters spaced differently.
         if bound < threshold && same_letters(q, c) {
-            return loose_bound;
+            return 1.0;
         }
         bound
     }
 
     /// The evidence the tokens with similarities `qs` and `cs` can bring (similarity times
-    /// weight), and the weights of the tokens that cannot align on each side.
+    /// weight), and the weights of the tokens that cannot align on each side. The tokens of
+    /// `hope` (a bit each, query side first) count as aligned exactly.
+    #[allow(clippy::too_many_arguments)]
     fn bound_parts(
         &self,
         q: &NormName,
         qs: &[f32],
         c: &NormName,
         cs: &[f32],
+        hope: (u64, u64),
         person_rules: bool,
         kind: EntityKind,
     ) -> (f32, f32, f32) {
@@ -371,16 +413,25 @@ impl Scorer {
             }
         };
         let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
+        let sim = |s: &[f32], hope: u64, i: usize| {
+            if i < 64 && hope & (1 << i) != 0 {
+                1.0
+            } else {
+                s[i]
+            }
+        };
         for (j, t) in c.tokens.iter().enumerate() {
-            if cs[j] > 0.0 {
-                can_match += evidence(cs[j]) * self.weight(&t.text, t.class);
+            let s = sim(cs, hope.1, j);
+            if s > 0.0 {
+                can_match += evidence(s) * self.weight(&t.text, t.class);
             } else {
                 left_c += left_weight(c, j);
             }
         }
         for (i, t) in q.tokens.iter().enumerate() {
-            if qs[i] > 0.0 {
-                can_match += evidence(qs[i]) * self.weight(&t.text, t.class);
+            let s = sim(qs, hope.0, i);
+            if s > 0.0 {
+                can_match += evidence(s) * self.weight(&t.text, t.class);
             } else {
                 left_q += left_weight(q, i);
             }
@@ -704,13 +755,10 @@ fn names_an_ancestor(n: &NormName, i: usize) -> bool {
 
 /// The two names' words, legal forms included, spell the same letters whatever the spacing.
 fn same_letters(a: &NormName, b: &NormName) -> bool {
-    let letters = |n: &NormName| {
-        n.acronym_source
-            .bytes()
-            .filter(|&c| c != b' ')
-            .collect::<Vec<u8>>()
-    };
-    letters(a) == letters(b)
+    fn letters(n: &NormName) -> impl Iterator<Item = u8> + '_ {
+        n.acronym_source.bytes().filter(|&c| c != b' ')
+    }
+    letters(a).eq(letters(b))
 }
 
 fn span_text(n: &NormName, span: (usize, usize)) -> String {
@@ -997,96 +1045,104 @@ fn initial_similarity(a: &crate::text::Token, b: &crate::text::Token) -> Option<
     (full.text.as_bytes()[0] == init.text.as_bytes()[0]).then_some(0.8)
 }
 
-/// Raises the similarities `qs` and `cs` (0: no pair found) by every pair the scorer could
-/// align that takes a token at 0: that token against each token of the other name, and each
-/// run of two or three tokens holding it against each single token of the other name (see
-/// [`candidate_pairs`]; initials, particles and acronyms are left to the index and
-/// [`unsearched_pairs`], which find all of them).
-fn verify_unpaired(
-    q: &NormName,
-    qs: &mut [f32],
-    c: &NormName,
-    cs: &mut [f32],
+/// One side of a pair of names as [`verify_token`] reads it: the name's tokens and the best
+/// similarity known for each.
+struct Side<'a, 's> {
+    name: &'a NormName,
+    sims: &'s mut [f32],
+}
+
+/// Raises the similarities of token `k` of `this` (and of its partners in `other`) by every
+/// pair the scorer could align that takes it: the token against each token of the other name,
+/// each run of two or three tokens holding it against each single token of the other name, and
+/// the token against each run of the other name (see [`candidate_pairs`]; initials, particles
+/// and acronyms are left to the index and [`unsearched_pairs`], which find all of them). `memo`
+/// keys pairs as the scorer does: query side first.
+fn verify_token(
+    this: &mut Side,
+    k: usize,
+    other: &mut Side,
+    this_is_query: bool,
     memo: &mut SimilarityMemo,
 ) {
-    let free = |s: &[f32]| -> u64 {
-        s.iter()
-            .take(64)
-            .enumerate()
-            .fold(0, |m, (i, &x)| if x == 0.0 { m | (1 << i) } else { m })
+    let compare = |memo: &mut SimilarityMemo, a: &str, b: &str| {
+        if this_is_query {
+            memo.similarity(a, b)
+        } else {
+            memo.similarity(b, a)
+        }
     };
-    let (q_free, c_free) = (free(qs), free(cs));
-    if q_free == 0 && c_free == 0 {
-        return;
+    let text = &this.name.tokens[k].text;
+    for (j, t) in other.name.tokens.iter().enumerate() {
+        let sim = compare(memo, text, &t.text);
+        if sim >= TOKEN_FLOOR {
+            this.sims[k] = this.sims[k].max(sim);
+            other.sims[j] = other.sims[j].max(sim);
+        }
     }
-    let is_free = |mask: u64, i: usize| i >= 64 || mask & (1 << i) != 0;
-    for (i, a) in q.tokens.iter().enumerate() {
-        for (j, b) in c.tokens.iter().enumerate() {
-            if !is_free(q_free, i) && !is_free(c_free, j) {
+    let mut buf = String::new();
+    // Runs of this side holding `k`, against the other side's tokens.
+    let tokens = &this.name.tokens;
+    for start in k.saturating_sub(2)..=k {
+        for len in 2..=3 {
+            let end = start + len;
+            if end <= k || end > tokens.len() {
                 continue;
             }
-            let sim = memo.similarity(&a.text, &b.text);
-            if sim >= TOKEN_FLOOR {
-                qs[i] = qs[i].max(sim);
-                cs[j] = cs[j].max(sim);
+            let run_len: usize = tokens[start..end].iter().map(|t| t.text.len()).sum();
+            let mut built = false;
+            for (j, t) in other.name.tokens.iter().enumerate() {
+                if !comparable(run_len, t.text.len()) {
+                    continue;
+                }
+                if !built {
+                    buf.clear();
+                    tokens[start..end]
+                        .iter()
+                        .for_each(|t| buf.push_str(&t.text));
+                    built = true;
+                }
+                // Runs are compared run first, as `joined_pairs` does.
+                let sim = memo.similarity(&buf, &t.text);
+                if sim >= TOKEN_FLOOR {
+                    other.sims[j] = other.sims[j].max(sim);
+                    for s in &mut this.sims[start..end] {
+                        *s = s.max(sim);
+                    }
+                }
             }
         }
     }
-    free_runs(q, q_free, c, qs, cs, memo);
-    free_runs(c, c_free, q, cs, qs, memo);
-}
-
-/// The runs of `runs` that hold a token of `free` against the single tokens of `singles` (see
-/// [`verify_unpaired`]).
-fn free_runs(
-    runs: &NormName,
-    free: u64,
-    singles: &NormName,
-    run_sims: &mut [f32],
-    single_sims: &mut [f32],
-    memo: &mut SimilarityMemo,
-) {
-    let tokens = &runs.tokens;
-    let mut buf = String::new();
+    // The other side's runs against `k`.
+    let tokens = &other.name.tokens;
     for start in 0..tokens.len() {
         for len in 2..=3 {
             let end = start + len;
             if end > tokens.len() {
                 break;
             }
-            if end <= 64 && free & (span_bits(start, end)) == 0 {
-                continue;
-            }
             let run_len: usize = tokens[start..end].iter().map(|t| t.text.len()).sum();
-            let comparable = |s: &crate::text::Token| {
-                let (short, long) = (run_len.min(s.text.len()), run_len.max(s.text.len()));
-                short as f32 >= MIN_LENGTH_RATIO * long as f32
-            };
-            if !singles.tokens.iter().any(comparable) {
+            if !comparable(run_len, text.len()) {
                 continue;
             }
             buf.clear();
-            for t in &tokens[start..end] {
-                buf.push_str(&t.text);
-            }
-            for (j, s) in singles.tokens.iter().enumerate() {
-                if !comparable(s) {
-                    continue;
-                }
-                let sim = memo.similarity(&buf, &s.text);
-                if sim >= TOKEN_FLOOR {
-                    single_sims[j] = single_sims[j].max(sim);
-                    for r in &mut run_sims[start..end] {
-                        *r = r.max(sim);
-                    }
+            tokens[start..end]
+                .iter()
+                .for_each(|t| buf.push_str(&t.text));
+            let sim = memo.similarity(&buf, text);
+            if sim >= TOKEN_FLOOR {
+                this.sims[k] = this.sims[k].max(sim);
+                for s in &mut other.sims[start..end] {
+                    *s = s.max(sim);
                 }
             }
         }
     }
 }
 
-fn span_bits(start: usize, end: usize) -> u64 {
-    (start..end.min(64)).fold(0, |m, i| m | (1u64 << i))
+/// Whether tokens (or runs) of these lengths are compared at all (see `token_similarity`).
+fn comparable(a: usize, b: usize) -> bool {
+    a.min(b) as f32 >= MIN_LENGTH_RATIO * a.max(b) as f32
 }
 
 /// Runs of 2..=3 tokens of `runs` joined, against single tokens of `singles`.
