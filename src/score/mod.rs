@@ -289,6 +289,22 @@ impl Scorer {
             c_heap.resize(c.tokens.len(), 0.0);
             &mut c_heap
         };
+        let (mut qw_stack, mut cw_stack) = ([0f32; 2 * STACK], [0f32; 2 * STACK]);
+        let (mut qw_heap, mut cw_heap) = (Vec::new(), Vec::new());
+        let qw: &mut [f32] = if q.tokens.len() <= STACK {
+            &mut qw_stack[..2 * q.tokens.len()]
+        } else {
+            qw_heap.resize(2 * q.tokens.len(), 0.0);
+            &mut qw_heap
+        };
+        let cw: &mut [f32] = if c.tokens.len() <= STACK {
+            &mut cw_stack[..2 * c.tokens.len()]
+        } else {
+            cw_heap.resize(2 * c.tokens.len(), 0.0);
+            &mut cw_heap
+        };
+        self.token_weights(q, person_rules, kind, qw);
+        self.token_weights(c, person_rules, kind, cw);
         let loose = |mask: u64, i: usize| i < 64 && mask & (1 << i) != 0;
         for (i, s) in qs.iter_mut().enumerate() {
             *s = if loose(q_loose, i) { 1.0 } else { q_sim(i) };
@@ -296,8 +312,7 @@ impl Scorer {
         for (j, s) in cs.iter_mut().enumerate() {
             *s = if loose(c_loose, j) { 1.0 } else { c_sim(j) };
         }
-        let (can_match, left_q, left_c) =
-            self.bound_parts(q, qs, c, cs, (0, 0), person_rules, kind);
+        let (can_match, left_q, left_c) = self.bound_parts(qs, qw, cs, cw, (0, 0));
         let w = &self.weights;
         let missing_factor = if person_rules {
             w.missing_person
@@ -339,12 +354,12 @@ impl Scorer {
         free.extend(
             (0..qs.len().min(64))
                 .filter(|&i| qs[i] == 0.0)
-                .map(|i| (true, i, self.weight(&q.tokens[i].text, q.tokens[i].class))),
+                .map(|i| (true, i, qw[i])),
         );
         free.extend(
             (0..cs.len().min(64))
                 .filter(|&j| cs[j] == 0.0)
-                .map(|j| (false, j, self.weight(&c.tokens[j].text, c.tokens[j].class))),
+                .map(|j| (false, j, cw[j])),
         );
         free.sort_by(|a, b| b.2.total_cmp(&a.2));
         let mut bound = loose_bound;
@@ -365,8 +380,7 @@ impl Scorer {
                         (hq, hc | 1 << k)
                     }
                 });
-            let (can_match, left_q, left_c) =
-                self.bound_parts(q, qs, c, cs, hope, person_rules, kind);
+            let (can_match, left_q, left_c) = self.bound_parts(qs, qw, cs, cw, hope);
             bound = tight(can_match, left_q, left_c);
             if bound < threshold {
                 break;
@@ -379,30 +393,38 @@ impl Scorer {
         bound
     }
 
+    /// Each token's weight as evidence when aligned (`out[i]`) and its cost when left over
+    /// (`out[n + i]`), for a name of `n` tokens: the lowest cost the score can charge for it.
+    fn token_weights(&self, n: &NormName, person_rules: bool, kind: EntityKind, out: &mut [f32]) {
+        let w = &self.weights;
+        let len = n.tokens.len();
+        for (i, t) in n.tokens.iter().enumerate() {
+            out[i] = self.weight(&t.text, t.class);
+            out[len + i] = match t.class {
+                TokenClass::Generic => w.generic_unmatched,
+                // Series numbers left over on both sides may cost nothing (a sibling entity).
+                TokenClass::Number if kind == EntityKind::Organization => 0.0,
+                // An ancestor's name or a very common element left out costs as a patronymic
+                // (see `weak_name_part`).
+                TokenClass::Word if person_rules && weak_name_part(n, i) => w.patronymic,
+                _ => out[i],
+            };
+        }
+    }
+
     /// The evidence the tokens with similarities `qs` and `cs` can bring (similarity times
-    /// weight), and the weights of the tokens that cannot align on each side. The tokens of
-    /// `hope` (a bit each, query side first) count as aligned exactly.
-    #[allow(clippy::too_many_arguments)]
+    /// weight), and the cost of the tokens that cannot align on each side; `qw` and `cw` as
+    /// [`Scorer::token_weights`] gives them. The tokens of `hope` (a bit each, query side first)
+    /// count as aligned exactly.
     fn bound_parts(
         &self,
-        q: &NormName,
         qs: &[f32],
-        c: &NormName,
+        qw: &[f32],
         cs: &[f32],
+        cw: &[f32],
         hope: (u64, u64),
-        person_rules: bool,
-        kind: EntityKind,
     ) -> (f32, f32, f32) {
         let w = &self.weights;
-        let left_weight = |n: &NormName, i: usize| match n.tokens[i].class {
-            TokenClass::Generic => w.generic_unmatched,
-            // Series numbers left over on both sides may cost nothing (a sibling entity).
-            TokenClass::Number if kind == EntityKind::Organization => 0.0,
-            // An ancestor's name or a very common element left out costs as a patronymic (see
-            // `weak_name_part`).
-            TokenClass::Word if person_rules && weak_name_part(n, i) => w.patronymic,
-            class => self.weight(&n.tokens[i].text, class),
-        };
         // A fuzzy pair's evidence is its similarity raised to the exponent.
         // (The default exponent is 1: no `powf` for every token of every candidate.)
         let evidence = |sim: f32| {
@@ -412,31 +434,26 @@ impl Scorer {
                 sim.max(sim.powf(w.fuzzy_exponent)).min(1.0)
             }
         };
-        let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
-        let sim = |s: &[f32], hope: u64, i: usize| {
-            if i < 64 && hope & (1 << i) != 0 {
-                1.0
-            } else {
-                s[i]
+        let side = |sims: &[f32], weights: &[f32], hope: u64| {
+            let (mut can_match, mut left) = (0.0, 0.0);
+            let n = sims.len();
+            for (i, &s) in sims.iter().enumerate() {
+                let s = if i < 64 && hope & (1 << i) != 0 {
+                    1.0
+                } else {
+                    s
+                };
+                if s > 0.0 {
+                    can_match += evidence(s) * weights[i];
+                } else {
+                    left += weights[n + i];
+                }
             }
+            (can_match, left)
         };
-        for (j, t) in c.tokens.iter().enumerate() {
-            let s = sim(cs, hope.1, j);
-            if s > 0.0 {
-                can_match += evidence(s) * self.weight(&t.text, t.class);
-            } else {
-                left_c += left_weight(c, j);
-            }
-        }
-        for (i, t) in q.tokens.iter().enumerate() {
-            let s = sim(qs, hope.0, i);
-            if s > 0.0 {
-                can_match += evidence(s) * self.weight(&t.text, t.class);
-            } else {
-                left_q += left_weight(q, i);
-            }
-        }
-        (can_match, left_q, left_c)
+        let (q_match, left_q) = side(qs, qw, hope.0);
+        let (c_match, left_c) = side(cs, cw, hope.1);
+        (q_match + c_match, left_q, left_c)
     }
 
     /// The score alone: what [`Scorer::compare`] computes, without building the explanation.
