@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
 use crate::model::EntityKind;
 use crate::score::distance::{SimilarityMemo, TOKEN_FLOOR};
-use crate::score::{Prune, Scorer};
+use crate::score::{stack_or_heap, Prune, Scorer, STACK_TOKENS};
 use crate::text::{NormName, Token, TokenClass};
 
 /// What one query lets the index tell about any candidate: built once per party name.
@@ -173,16 +173,10 @@ impl<'a> QueryEvidence<'a> {
 
         // The candidate's tokens: what the index found, raised by the generic words' matches.
         // On the stack for the usual lengths: this runs for every candidate.
-        const STACK: usize = 32;
+        const STACK: usize = STACK_TOKENS;
         let n = candidate.tokens.len();
-        let mut c_stack = [0f32; STACK];
-        let mut c_heap = Vec::new();
-        let c_best: &mut [f32] = if n <= STACK {
-            &mut c_stack[..n]
-        } else {
-            c_heap.resize(n, 0.0);
-            &mut c_heap
-        };
+        let (mut c_stack, mut c_heap) = ([0f32; STACK], Vec::new());
+        let c_best = stack_or_heap(&mut c_stack, &mut c_heap, n);
         for (j, t) in candidate.tokens.iter().enumerate() {
             c_best[j] = if loose(t) || (j == 0 && first_given_short) {
                 1.0
@@ -190,14 +184,8 @@ impl<'a> QueryEvidence<'a> {
                 flags.record_sim(j)
             };
         }
-        let mut g_stack = [0f32; STACK];
-        let mut g_heap = Vec::new();
-        let generic_best: &mut [f32] = if self.generic.len() <= STACK {
-            &mut g_stack[..self.generic.len()]
-        } else {
-            g_heap.resize(self.generic.len(), 0.0);
-            &mut g_heap
-        };
+        let (mut g_stack, mut g_heap) = ([0f32; STACK], Vec::new());
+        let generic_best = stack_or_heap(&mut g_stack, &mut g_heap, self.generic.len());
         let mut run = String::new();
         for (g, (_, similar)) in self.generic.iter().enumerate() {
             let (shortest, longest) = self.generic_lengths[g];
@@ -315,7 +303,7 @@ impl<'a> QueryEvidence<'a> {
         }
         let q_sim = |i: usize| q_sim(i).max(q_extra.get(i).copied().unwrap_or(0.0));
         let c_sim = |j: usize| c_best.get(j).copied().unwrap_or(1.0);
-        scorer.pruning_bound(
+        scorer.upper_bound(
             q,
             &q_sim,
             candidate,

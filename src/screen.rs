@@ -507,17 +507,24 @@ mod tests {
         assert!(r.hits[0].score >= 0.95, "{}", r.hits[0].score);
     }
 
-    /// Screens `query` against persons `listed` with and without the score bound: the same
-    /// result, one hit, scoring in `scores`.
-    fn bound_keeps_the_hit(listed: &str, query: &str, scores: std::ops::Range<f32>) {
-        let wl = crate::model::Watchlist::from_names(
-            EntityKind::Person,
-            [listed.to_string(), "Kim Kabi Trading".to_string()],
-        );
+    /// Screens `query` against `wl` with and without the score bound, expects the same result,
+    /// and returns it.
+    fn same_with_and_without_bound(wl: Watchlist, query: &str) -> PartyResult {
         let pruned = Screener::new(wl.clone(), Policy::default());
         let whole = Screener::new(wl, Policy::default()).without_pruning();
         let r = screen_with(&pruned, query);
         assert_eq!(r, screen_with(&whole, query));
+        r
+    }
+
+    /// Screens `query` against persons `listed` with and without the score bound: the same
+    /// result, one hit, scoring in `scores`.
+    fn bound_keeps_the_hit(listed: &str, query: &str, scores: std::ops::Range<f32>) {
+        let wl = Watchlist::from_names(
+            EntityKind::Person,
+            [listed.to_string(), "Kim Kabi Trading".to_string()],
+        );
+        let r = same_with_and_without_bound(wl, query);
         assert_eq!(r.hits.len(), 1, "{r:?}");
         assert!(scores.contains(&r.hits[0].score), "{}", r.hits[0].score);
     }
@@ -554,23 +561,11 @@ mod tests {
         // The index pairs `Muhammad` and `Ali`; `Lisawi` and `Kawtharani` are left over on both
         // sides, which the score charges as a contradiction (0.57): no hit, with or without the
         // bound. With a pair the index missed (`Elregy` / `Energy`) the hit stays.
-        let wl = crate::model::Watchlist::from_names(
-            EntityKind::Person,
-            ["Muhammad Ali Kawtharani".to_string()],
-        );
-        let pruned = Screener::new(wl.clone(), Policy::default());
-        let whole = Screener::new(wl, Policy::default()).without_pruning();
-        let r = screen_with(&pruned, "Muhammad Ali Lisawi");
-        assert_eq!(r, screen_with(&whole, "Muhammad Ali Lisawi"));
+        let wl = Watchlist::from_names(EntityKind::Person, ["Muhammad Ali Kawtharani"]);
+        let r = same_with_and_without_bound(wl, "Muhammad Ali Lisawi");
         assert!(r.hits.is_empty(), "{r:?}");
-        let wl = crate::model::Watchlist::from_names(
-            EntityKind::Organization,
-            ["Energy Rosneft Trading".to_string()],
-        );
-        let pruned = Screener::new(wl.clone(), Policy::default());
-        let whole = Screener::new(wl, Policy::default()).without_pruning();
-        let r = screen_with(&pruned, "Elregy Rosneft Trading");
-        assert_eq!(r, screen_with(&whole, "Elregy Rosneft Trading"));
+        let wl = Watchlist::from_names(EntityKind::Organization, ["Energy Rosneft Trading"]);
+        let r = same_with_and_without_bound(wl, "Elregy Rosneft Trading");
         assert_eq!(r.hits.len(), 1, "{r:?}");
     }
 

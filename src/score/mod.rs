@@ -202,7 +202,25 @@ pub struct Scorer {
     pub weights: Weights,
 }
 
-/// What [`Scorer::pruning_bound`] decides: whether a candidate can reach `threshold`, comparing
+/// Names of up to this many tokens keep the bound's per-token scratch on the stack.
+pub(crate) const STACK_TOKENS: usize = 32;
+
+/// The first `n` floats of `stack`, or of `heap` (grown to `n`, zeroed) when `stack` is too
+/// short: per-candidate scratch without an allocation for the usual name lengths.
+pub(crate) fn stack_or_heap<'a>(
+    stack: &'a mut [f32],
+    heap: &'a mut Vec<f32>,
+    n: usize,
+) -> &'a mut [f32] {
+    if n <= stack.len() {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, 0.0);
+        heap
+    }
+}
+
+/// What [`Scorer::upper_bound`] decides: whether a candidate can reach `threshold`, comparing
 /// the tokens it must through `memo` (the screened name's).
 pub struct Prune<'m> {
     pub threshold: f32,
@@ -235,28 +253,20 @@ impl Scorer {
     /// (`2·conflict·min + missing·|difference| >= missing·max`); and N / (M + P) with matched
     /// weight M >= N is at most N / (N + P). Later adjustments only lower a score, except the
     /// same-letters rule, whose names reach each other exactly (similarity 1).
+    ///
+    /// With `prune`, the bound is made tight where that decides whether the candidate reaches
+    /// `prune.threshold`. The loose bound above charges the tokens the index did not pair as
+    /// left over on one side only (`missing·max`), since the index misses a few pairs the scorer
+    /// aligns (`elregy` / `energy`); the score charges tokens left over on both sides as a
+    /// conflict, up to seventeen times more. So when the loose bound reaches the threshold but
+    /// the score's own penalty would not, the tokens no pair reached are compared here one at a
+    /// time, heaviest first, as the scorer would compare them (through the memo): against every
+    /// token of the other name, in runs of two or three against its tokens, and against its
+    /// runs. A token still unpaired is left over whatever the scorer aligns, and once those
+    /// charged as the score charges them (`2·conflict·min + missing·|difference|`, the tokens not
+    /// compared yet counted as aligned exactly) keep the candidate below the threshold, it is
+    /// dropped.
     pub fn upper_bound(
-        &self,
-        q: &NormName,
-        q_sim: &dyn Fn(usize) -> f32,
-        c: &NormName,
-        c_sim: &dyn Fn(usize) -> f32,
-        kind: EntityKind,
-    ) -> f32 {
-        self.pruning_bound(q, q_sim, c, c_sim, kind, None)
-    }
-
-    /// [`Scorer::upper_bound`], made tight where that decides whether a candidate reaches
-    /// `prune.threshold`. The loose bound charges the tokens the index did not pair as left over on
-    /// one side only (`missing·max`), since the index misses a few pairs the scorer aligns
-    /// (`elregy` / `energy`); the score charges tokens left over on both sides as a conflict,
-    /// up to seventeen times more. So when the loose bound reaches the threshold, the pairs
-    /// the index cannot vouch for are compared here, as the scorer would compare them (through
-    /// the memo): every token no pair reached, against every token of the other name, alone and in
-    /// runs of two or three. Tokens still unpaired are then left over whatever the scorer
-    /// aligns, and the score's own penalty bounds it (`2·conflict·min + missing·|difference|`).
-    /// Without `prune`, the loose bound.
-    pub fn pruning_bound(
         &self,
         q: &NormName,
         q_sim: &dyn Fn(usize) -> f32,
@@ -274,35 +284,14 @@ impl Scorer {
         // Pairs the index does not search for (a particle typo, a person's initials for a run)
         // can align whatever the index saw.
         let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person, person_rules);
-        const STACK: usize = 32;
-        let (mut q_stack, mut c_stack) = ([0f32; STACK], [0f32; STACK]);
+        // Per token: the best similarity, then the weights (see `token_weights`); on the stack
+        // for the usual lengths, since this runs for every candidate.
+        let (mut q_stack, mut c_stack) = ([0f32; 3 * STACK_TOKENS], [0f32; 3 * STACK_TOKENS]);
         let (mut q_heap, mut c_heap) = (Vec::new(), Vec::new());
-        let qs: &mut [f32] = if q.tokens.len() <= STACK {
-            &mut q_stack[..q.tokens.len()]
-        } else {
-            q_heap.resize(q.tokens.len(), 0.0);
-            &mut q_heap
-        };
-        let cs: &mut [f32] = if c.tokens.len() <= STACK {
-            &mut c_stack[..c.tokens.len()]
-        } else {
-            c_heap.resize(c.tokens.len(), 0.0);
-            &mut c_heap
-        };
-        let (mut qw_stack, mut cw_stack) = ([0f32; 2 * STACK], [0f32; 2 * STACK]);
-        let (mut qw_heap, mut cw_heap) = (Vec::new(), Vec::new());
-        let qw: &mut [f32] = if q.tokens.len() <= STACK {
-            &mut qw_stack[..2 * q.tokens.len()]
-        } else {
-            qw_heap.resize(2 * q.tokens.len(), 0.0);
-            &mut qw_heap
-        };
-        let cw: &mut [f32] = if c.tokens.len() <= STACK {
-            &mut cw_stack[..2 * c.tokens.len()]
-        } else {
-            cw_heap.resize(2 * c.tokens.len(), 0.0);
-            &mut cw_heap
-        };
+        let (qs, qw) = stack_or_heap(&mut q_stack, &mut q_heap, 3 * q.tokens.len())
+            .split_at_mut(q.tokens.len());
+        let (cs, cw) = stack_or_heap(&mut c_stack, &mut c_heap, 3 * c.tokens.len())
+            .split_at_mut(c.tokens.len());
         self.token_weights(q, person_rules, kind, qw);
         self.token_weights(c, person_rules, kind, cw);
         let loose = |mask: u64, i: usize| i < 64 && mask & (1 << i) != 0;
@@ -889,10 +878,10 @@ fn candidate_pairs(
 
 /// The tokens of `a` and of `b` (bit i: token i) that may align by a rule that is not a token
 /// similarity, so an index does not find them: a particle typo, an initial and a word of its
-/// letter (with `person_rules`), and in person names (`person`) a
-/// token that is the initials of a run of the other name (the whole other name is marked: the
-/// run is not worked out here); with `person_rules`, a first given name written short. Used by [`Scorer::upper_bound`], which must never be below the
-/// score.
+/// letter (with `person_rules`), and in person names (`person`) a token that is the initials
+/// of a run of the other name, with the tokens of every run it spells; with `person_rules`, a
+/// first given name written short. Used by [`Scorer::upper_bound`], which must never be below
+/// the score.
 fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool) -> (u64, u64) {
     use std::cell::OnceCell;
     let (mut mask_a, mut mask_b) = (0u64, 0u64);
@@ -1100,64 +1089,61 @@ fn verify_token(
     let mut buf = String::new();
     // Runs of this side holding `k`, against the other side's tokens.
     let tokens = &this.name.tokens;
-    for start in k.saturating_sub(2)..=k {
-        for len in 2..=3 {
-            let end = start + len;
-            if end <= k || end > tokens.len() {
+    for (start, end, run_len) in runs(tokens).filter(|&(start, end, _)| start <= k && k < end) {
+        let mut built = false;
+        for (j, t) in other.name.tokens.iter().enumerate() {
+            if !comparable(run_len, t.text.len()) {
                 continue;
             }
-            let run_len: usize = tokens[start..end].iter().map(|t| t.text.len()).sum();
-            let mut built = false;
-            for (j, t) in other.name.tokens.iter().enumerate() {
-                if !comparable(run_len, t.text.len()) {
-                    continue;
-                }
-                if !built {
-                    buf.clear();
-                    tokens[start..end]
-                        .iter()
-                        .for_each(|t| buf.push_str(&t.text));
-                    built = true;
-                }
-                // Runs are compared run first, as `joined_pairs` does.
-                let sim = memo.similarity(&buf, &t.text);
-                if sim >= TOKEN_FLOOR {
-                    other.sims[j] = other.sims[j].max(sim);
-                    for s in &mut this.sims[start..end] {
-                        *s = s.max(sim);
-                    }
+            if !built {
+                join_run(&tokens[start..end], &mut buf);
+                built = true;
+            }
+            // Runs are compared run first, as `joined_pairs` does.
+            let sim = memo.similarity(&buf, &t.text);
+            if sim >= TOKEN_FLOOR {
+                other.sims[j] = other.sims[j].max(sim);
+                for s in &mut this.sims[start..end] {
+                    *s = s.max(sim);
                 }
             }
         }
     }
     // The other side's runs against `k`.
     let tokens = &other.name.tokens;
-    for start in 0..tokens.len() {
-        for len in 2..=3 {
-            let end = start + len;
-            if end > tokens.len() {
-                break;
-            }
-            let run_len: usize = tokens[start..end].iter().map(|t| t.text.len()).sum();
-            if !comparable(run_len, text.len()) {
-                continue;
-            }
-            buf.clear();
-            tokens[start..end]
-                .iter()
-                .for_each(|t| buf.push_str(&t.text));
-            let sim = memo.similarity(&buf, text);
-            if sim >= TOKEN_FLOOR {
-                this.sims[k] = this.sims[k].max(sim);
-                for s in &mut other.sims[start..end] {
-                    *s = s.max(sim);
-                }
+    for (start, end, run_len) in runs(tokens) {
+        if !comparable(run_len, text.len()) {
+            continue;
+        }
+        join_run(&tokens[start..end], &mut buf);
+        let sim = memo.similarity(&buf, text);
+        if sim >= TOKEN_FLOOR {
+            this.sims[k] = this.sims[k].max(sim);
+            for s in &mut other.sims[start..end] {
+                *s = s.max(sim);
             }
         }
     }
 }
 
-/// Whether tokens (or runs) of these lengths are compared at all (see `token_similarity`).
+/// The runs of two or three neighbouring tokens the scorer joins: (start, end, joined length).
+fn runs(tokens: &[crate::text::Token]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    (0..tokens.len()).flat_map(move |start| {
+        (start + 2..=(start + 3).min(tokens.len())).map(move |end| {
+            let len = tokens[start..end].iter().map(|t| t.text.len()).sum();
+            (start, end, len)
+        })
+    })
+}
+
+/// A run of tokens written as one, into `buf`.
+fn join_run(run: &[crate::text::Token], buf: &mut String) {
+    buf.clear();
+    run.iter().for_each(|t| buf.push_str(&t.text));
+}
+
+/// Whether tokens (or runs) of these lengths are compared at all (see `token_similarity`): most
+/// runs are longer than any single token, and are not even joined.
 fn comparable(a: usize, b: usize) -> bool {
     a.min(b) as f32 >= MIN_LENGTH_RATIO * a.max(b) as f32
 }
@@ -1171,45 +1157,31 @@ fn joined_pairs(
     out: &mut Vec<Candidate>,
 ) {
     let mut buf = String::new();
-    for start in 0..runs.len() {
-        for len in 2..=3 {
-            let end = start + len;
-            if end > runs.len() {
-                break;
-            }
-            // Tokens of very different lengths are not compared (`token_similarity` gives 0):
-            // most runs are longer than any single token, and are not even joined.
-            let run_len: usize = runs[start..end].iter().map(|t| t.text.len()).sum();
-            let comparable = |s: &crate::text::Token| {
-                let (short, long) = (run_len.min(s.text.len()), run_len.max(s.text.len()));
-                short as f32 >= MIN_LENGTH_RATIO * long as f32
-            };
-            if !singles.iter().any(comparable) {
+    for (start, end, run_len) in self::runs(runs) {
+        // Tokens of very different lengths are not compared (`token_similarity` gives 0).
+        let comparable = |s: &crate::text::Token| comparable(run_len, s.text.len());
+        if !singles.iter().any(comparable) {
+            continue;
+        }
+        join_run(&runs[start..end], &mut buf);
+        for (j, s) in singles.iter().enumerate() {
+            if !comparable(s) {
                 continue;
             }
-            buf.clear();
-            for t in &runs[start..end] {
-                buf.push_str(&t.text);
-            }
-            for (j, s) in singles.iter().enumerate() {
-                if !comparable(s) {
-                    continue;
-                }
-                let sim = memo.similarity(&buf, &s.text);
-                if sim >= TOKEN_FLOOR {
-                    let (run, single) = ((start, end), (j, j + 1));
-                    let (q, c) = if flipped {
-                        (single, run)
-                    } else {
-                        (run, single)
-                    };
-                    out.push(Candidate {
-                        q,
-                        c,
-                        sim,
-                        kind: PairKind::Joined,
-                    });
-                }
+            let sim = memo.similarity(&buf, &s.text);
+            if sim >= TOKEN_FLOOR {
+                let (run, single) = ((start, end), (j, j + 1));
+                let (q, c) = if flipped {
+                    (single, run)
+                } else {
+                    (run, single)
+                };
+                out.push(Candidate {
+                    q,
+                    c,
+                    sim,
+                    kind: PairKind::Joined,
+                });
             }
         }
     }

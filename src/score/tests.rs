@@ -225,8 +225,14 @@ fn the_upper_bound_covers_pairs_an_index_does_not_search() {
                 0.0
             }
         };
-        let bound =
-            scorer.upper_bound(&q, &|i| exact(&q, &c, i), &c, &|j| exact(&c, &q, j), Person);
+        let bound = scorer.upper_bound(
+            &q,
+            &|i| exact(&q, &c, i),
+            &c,
+            &|j| exact(&c, &q, j),
+            Person,
+            None,
+        );
         let score = scorer.score(&q, &c, Person);
         assert!(bound >= score, "{a} / {b}: bound {bound} < score {score}");
     }
@@ -242,19 +248,19 @@ fn equal_only(n: &NormName, other: &NormName, i: usize) -> f32 {
 }
 
 #[test]
-fn the_pruning_bound_charges_conflicts_only_for_tokens_nothing_pairs() {
+fn the_upper_bound_charges_conflicts_only_for_tokens_nothing_pairs() {
     let scorer = Scorer::new(Weights::default());
     let bounds = |a: &str, b: &str, kind: EntityKind| {
         let (q, c) = (normalize(a, kind), normalize(b, kind));
         let q_sim = |i: usize| equal_only(&q, &c, i);
         let c_sim = |j: usize| equal_only(&c, &q, j);
-        let loose = scorer.upper_bound(&q, &q_sim, &c, &c_sim, kind);
+        let loose = scorer.upper_bound(&q, &q_sim, &c, &c_sim, kind, None);
         let mut memo = SimilarityMemo::default();
         let prune = Prune {
             threshold: 0.8,
             memo: &mut memo,
         };
-        let tight = scorer.pruning_bound(&q, &q_sim, &c, &c_sim, kind, Some(prune));
+        let tight = scorer.upper_bound(&q, &q_sim, &c, &c_sim, kind, Some(prune));
         (loose, tight, scorer.score(&q, &c, kind))
     };
     // One common given name, and different words left on both sides: the loose bound lets the
@@ -325,7 +331,7 @@ fn series_numbers_that_differ_are_sibling_entities_in_review() {
             1.0
         }
     };
-    let bound = scorer.upper_bound(&q, &|i| seen(&q, i), &c, &|j| seen(&c, j), Org);
+    let bound = scorer.upper_bound(&q, &|i| seen(&q, i), &c, &|j| seen(&c, j), Org, None);
     assert!(bound >= scorer.score(&q, &c, Org));
 }
 
