@@ -390,14 +390,40 @@ pub fn token_similarities_with_costs(
             )
         })
         .collect();
-    let mut columns = LaneColumns {
-        byte: [[0; LANES]; KERNEL_MAX_LEN + 1],
-        vowel: [[0; LANES]; KERNEL_MAX_LEN + 1],
-        group: [[0xfe; LANES]; KERNEL_MAX_LEN + 1],
-        insert: [[FULL as Cell; LANES]; KERNEL_MAX_LEN + 1],
-    };
-    // The kernel's rows, set up once for all its runs (each run writes the columns it reads).
-    let mut rows = [[[0 as Cell; LANES]; KERNEL_MAX_LEN + 1]; 3];
+    // The kernel's columns and rows, kept per thread: zeroing their 14 KB for every query word
+    // cost more than many lookups' kernel runs. Each run writes the columns and rows it reads.
+    KERNEL_SCRATCH.with_borrow_mut(|scratch| {
+        let (columns, rows) = &mut **scratch;
+        run_pending(&pending, others, costs, &profile, columns, rows, out);
+    });
+}
+
+/// The kernel's per-thread buffers (see [`token_similarities_with_costs`]).
+type KernelScratch = (LaneColumns, [[Lanes; KERNEL_MAX_LEN + 1]; 3]);
+
+thread_local! {
+    static KERNEL_SCRATCH: std::cell::RefCell<Box<KernelScratch>> = std::cell::RefCell::new(Box::new((
+        LaneColumns {
+            byte: [[0; LANES]; KERNEL_MAX_LEN + 1],
+            vowel: [[0; LANES]; KERNEL_MAX_LEN + 1],
+            group: [[0xfe; LANES]; KERNEL_MAX_LEN + 1],
+            insert: [[FULL as Cell; LANES]; KERNEL_MAX_LEN + 1],
+        },
+        [[[0 as Cell; LANES]; KERNEL_MAX_LEN + 1]; 3],
+    )));
+}
+
+/// The kernel runs of [`token_similarities_with_costs`]: `pending` (index in `others`, longer
+/// length, scale) thirty-two at a time, each lane's similarity into `out`.
+fn run_pending(
+    pending: &[(usize, f32, f32)],
+    others: &[&str],
+    costs: Option<&[&[u8]]>,
+    profile: &[(u8, Cell, Cell, Cell)],
+    columns: &mut LaneColumns,
+    rows: &mut [[Lanes; KERNEL_MAX_LEN + 1]; 3],
+    out: &mut [f32],
+) {
     for chunk in pending.chunks(LANES) {
         let width = chunk
             .iter()
@@ -429,9 +455,9 @@ pub fn token_similarities_with_costs(
             }
         }
         let mut run = KernelRun {
-            profile: &profile,
-            columns: &columns,
-            rows: &mut rows,
+            profile,
+            columns,
+            rows,
             width,
             max: &max,
             len: &len,

@@ -292,8 +292,6 @@ impl Scorer {
             .split_at_mut(q.tokens.len());
         let (cs, cw) = stack_or_heap(&mut c_stack, &mut c_heap, 3 * c.tokens.len())
             .split_at_mut(c.tokens.len());
-        self.token_weights(q, person_rules, kind, qw);
-        self.token_weights(c, person_rules, kind, cw);
         let loose = |mask: u64, i: usize| i < 64 && mask & (1 << i) != 0;
         for (i, s) in qs.iter_mut().enumerate() {
             *s = if loose(q_loose, i) { 1.0 } else { q_sim(i) };
@@ -301,6 +299,8 @@ impl Scorer {
         for (j, s) in cs.iter_mut().enumerate() {
             *s = if loose(c_loose, j) { 1.0 } else { c_sim(j) };
         }
+        self.token_weights(q, qs, person_rules, kind, qw);
+        self.token_weights(c, cs, person_rules, kind, cw);
         let (can_match, left_q, left_c) = self.bound_parts(qs, qw, cs, cw, (0, 0));
         let w = &self.weights;
         let missing_factor = if person_rules {
@@ -384,11 +384,23 @@ impl Scorer {
 
     /// Each token's weight as evidence when aligned (`out[i]`) and its cost when left over
     /// (`out[n + i]`), for a name of `n` tokens: the lowest cost the score can charge for it.
-    fn token_weights(&self, n: &NormName, person_rules: bool, kind: EntityKind, out: &mut [f32]) {
+    /// The cost only of the tokens with no similarity yet (`sims[i]` 0): similarities only rise,
+    /// and the others are never left over.
+    fn token_weights(
+        &self,
+        n: &NormName,
+        sims: &[f32],
+        person_rules: bool,
+        kind: EntityKind,
+        out: &mut [f32],
+    ) {
         let w = &self.weights;
         let len = n.tokens.len();
         for (i, t) in n.tokens.iter().enumerate() {
             out[i] = self.weight(&t.text, t.class);
+            if sims[i] > 0.0 {
+                continue;
+            }
             out[len + i] = match t.class {
                 TokenClass::Generic => w.generic_unmatched,
                 // Series numbers left over on both sides may cost nothing (a sibling entity).
