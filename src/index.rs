@@ -912,17 +912,18 @@ impl NameIndex {
         // Verified thirty-two at a time (see `token_similarities`), in id order: by length, and
         // through the texts front to back.
         sort_ids(&mut scratch.verify, &mut scratch.bits);
-        let texts: Vec<&str> = scratch
-            .verify
-            .iter()
-            .map(|&id| self.vocab_text.get(id))
-            .collect();
-        let all_costs = self.vocab_text.costs();
-        let costs: Vec<&[u8]> = scratch
-            .verify
-            .iter()
-            .map(|&id| &all_costs[self.vocab_text.span(id)])
-            .collect();
+        // As bytes: slicing a `str` would read each text's first byte (a cache miss on a large
+        // list) before the kernel asks for it ahead of time.
+        let (all_texts, all_costs) = (self.vocab_text.bytes.as_bytes(), self.vocab_text.costs());
+        let (mut texts, mut costs) = (
+            Vec::with_capacity(scratch.verify.len()),
+            Vec::with_capacity(scratch.verify.len()),
+        );
+        for &id in &scratch.verify {
+            let span = self.vocab_text.span(id);
+            texts.push(&all_texts[span.clone()]);
+            costs.push(&all_costs[span]);
+        }
         token_similarities_with_costs(token, &texts, Some(&costs), &mut scratch.sims);
         for (&id, &sim) in scratch.verify.iter().zip(&scratch.sims) {
             if sim >= floor {

@@ -333,7 +333,8 @@ fn lane_classes() -> &'static [(Cell, Cell); 256] {
 /// computed sixteen at a time. The index verifies hundreds of listed words per query word this
 /// way; the rows of the query word are shared and every cell is one vector operation.
 pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
-    token_similarities_with_costs(token, others, None, out)
+    let others: Vec<&[u8]> = others.iter().map(|o| o.as_bytes()).collect();
+    token_similarities_with_costs(token, &others, None, out)
 }
 
 /// The insertion cost, in tenths, of each byte of `token`, as the distance charges it (a doubled
@@ -343,10 +344,11 @@ pub fn insertion_costs(token: &[u8], out: &mut Vec<u8>) {
     out.extend((0..token.len()).map(|i| indel_cost10(token, i) as u8));
 }
 
-/// [`token_similarities`] with each of `others`' [`insertion_costs`] given (`costs[k]`).
+/// [`token_similarities`] with each of `others`' [`insertion_costs`] given (`costs[k]`), the
+/// others as bytes (the index slices them from its texts without reading them first).
 pub fn token_similarities_with_costs(
     token: &str,
-    others: &[&str],
+    others: &[&[u8]],
     costs: Option<&[&[u8]]>,
     out: &mut Vec<f32>,
 ) {
@@ -360,11 +362,11 @@ pub fn token_similarities_with_costs(
         if let Some(ahead) = others.get(k + 8) {
             crate::prefetch(ahead.as_ptr());
         }
-        let b = other.as_bytes();
+        let b: &[u8] = other;
         match similarity_gate(a, b) {
             Err(settled) => out[k] = settled,
-            Ok(_) if a.len().max(b.len()) > KERNEL_MAX_LEN => {
-                out[k] = token_similarity(token, other)
+            Ok((longer, scale)) if a.len().max(b.len()) > KERNEL_MAX_LEN => {
+                out[k] = gated_similarity(a, b, longer, scale)
             }
             Ok((longer, scale)) => pending.push((k, longer, scale)),
         }
@@ -417,7 +419,7 @@ thread_local! {
 /// length, scale) thirty-two at a time, each lane's similarity into `out`.
 fn run_pending(
     pending: &[(usize, f32, f32)],
-    others: &[&str],
+    others: &[&[u8]],
     costs: Option<&[&[u8]]>,
     profile: &[(u8, Cell, Cell, Cell)],
     columns: &mut LaneColumns,
@@ -439,7 +441,7 @@ fn run_pending(
             columns.insert[j] = [FULL as Cell; LANES];
         }
         for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
-            let b = others[k].as_bytes();
+            let b = others[k];
             len[l] = b.len();
             max[l] = kernel_max_distance10(longer as usize, scale);
             let classes = lane_classes();
@@ -736,7 +738,8 @@ mod tests {
                 .collect();
             let costs: Vec<&[u8]> = costs.iter().map(Vec::as_slice).collect();
             let mut with_costs = Vec::new();
-            token_similarities_with_costs(&token, &others, Some(&costs), &mut with_costs);
+            let bytes: Vec<&[u8]> = others.iter().map(|o| o.as_bytes()).collect();
+            token_similarities_with_costs(&token, &bytes, Some(&costs), &mut with_costs);
             proptest::prop_assert_eq!(&many, &with_costs);
             for (other, sim) in others.iter().zip(&many) {
                 proptest::prop_assert_eq!(*sim, token_similarity(&token, other), "{} / {}", token, other);
