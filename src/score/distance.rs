@@ -361,6 +361,9 @@ pub fn token_similarities_with_costs(
         // The texts are scattered over a large vocabulary: ask for those a few ahead.
         if let Some(ahead) = others.get(k + 8) {
             crate::prefetch(ahead.as_ptr());
+            if let Some(costs) = costs {
+                crate::prefetch(costs[k + 8].as_ptr());
+            }
         }
         let b: &[u8] = other;
         match similarity_gate(a, b) {
