@@ -292,12 +292,13 @@ impl Scorer {
             .split_at_mut(q.tokens.len());
         let (cs, cw) = stack_or_heap(&mut c_stack, &mut c_heap, 3 * c.tokens.len())
             .split_at_mut(c.tokens.len());
-        let loose = |mask: u64, i: usize| i < 64 && mask & (1 << i) != 0;
+        // Tokens past the 64 a mask holds count as aligned, as the index's flags give them.
+        let aligned = |mask: u64, i: usize| i >= 64 || mask & (1 << i) != 0;
         for (i, s) in qs.iter_mut().enumerate() {
-            *s = if loose(q_loose, i) { 1.0 } else { q_sim(i) };
+            *s = if aligned(q_loose, i) { 1.0 } else { q_sim(i) };
         }
         for (j, s) in cs.iter_mut().enumerate() {
-            *s = if loose(c_loose, j) { 1.0 } else { c_sim(j) };
+            *s = if aligned(c_loose, j) { 1.0 } else { c_sim(j) };
         }
         self.token_weights(q, qs, person_rules, kind, qw);
         self.token_weights(c, cs, person_rules, kind, cw);
@@ -340,13 +341,14 @@ impl Scorer {
         // pair with; the others count as aligned until compared, so the candidate is dropped
         // as soon as the words found left over are enough (usually one on each side).
         let mut free: Vec<(bool, usize, f32)> = Vec::new();
+        // (Only tokens below 64 are at 0: see above.)
         free.extend(
-            (0..qs.len().min(64))
+            (0..qs.len())
                 .filter(|&i| qs[i] == 0.0)
                 .map(|i| (true, i, qw[i])),
         );
         free.extend(
-            (0..cs.len().min(64))
+            (0..cs.len())
                 .filter(|&j| cs[j] == 0.0)
                 .map(|j| (false, j, cw[j])),
         );
@@ -1171,13 +1173,13 @@ fn joined_pairs(
     let mut buf = String::new();
     for (start, end, run_len) in self::runs(runs) {
         // Tokens of very different lengths are not compared (`token_similarity` gives 0).
-        let comparable = |s: &crate::text::Token| comparable(run_len, s.text.len());
-        if !singles.iter().any(comparable) {
+        let fits = |s: &crate::text::Token| comparable(run_len, s.text.len());
+        if !singles.iter().any(fits) {
             continue;
         }
         join_run(&runs[start..end], &mut buf);
         for (j, s) in singles.iter().enumerate() {
-            if !comparable(s) {
+            if !fits(s) {
                 continue;
             }
             let sim = memo.similarity(&buf, &s.text);
