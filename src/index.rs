@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{EntityKind, Watchlist};
-use crate::score::distance::{insertion_costs, token_similarities_with_costs, MIN_LENGTH_RATIO};
+use crate::score::distance::{token_similarities_of_bytes, MIN_LENGTH_RATIO};
 use crate::text::{listed_name_readings, normalize, NormName, TokenClass};
 
 /// One listed name, normalized for its entity's kind.
@@ -99,10 +99,6 @@ struct Texts {
     bytes: String,
     /// `ends[id]`: where text `id` ends in `bytes` (it starts where `id - 1` ends).
     ends: Vec<u32>,
-    /// The distance's insertion cost of every byte of `bytes` (see `insertion_costs`): derived,
-    /// so neither stored nor built with the index, but on the first lookup that needs it.
-    #[serde(skip)]
-    costs: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Texts {
@@ -119,18 +115,7 @@ impl Texts {
         self.ends.push(self.bytes.len() as u32);
     }
 
-    /// The insertion costs of every text's bytes, laid out as `bytes`.
-    fn costs(&self) -> &[u8] {
-        self.costs.get_or_init(|| {
-            let mut costs = Vec::with_capacity(self.bytes.len());
-            for id in 0..self.len() as u32 {
-                insertion_costs(self.get(id).as_bytes(), &mut costs);
-            }
-            costs
-        })
-    }
-
-    /// Where text `id` lies in `bytes` (and in `costs`).
+    /// Where text `id` lies in `bytes`.
     fn span(&self, id: u32) -> std::ops::Range<usize> {
         let id = id as usize;
         let start = if id == 0 {
@@ -914,17 +899,13 @@ impl NameIndex {
         sort_ids(&mut scratch.verify, &mut scratch.bits);
         // As bytes: slicing a `str` would read each text's first byte (a cache miss on a large
         // list) before the kernel asks for it ahead of time.
-        let (all_texts, all_costs) = (self.vocab_text.bytes.as_bytes(), self.vocab_text.costs());
-        let (mut texts, mut costs) = (
-            Vec::with_capacity(scratch.verify.len()),
-            Vec::with_capacity(scratch.verify.len()),
-        );
-        for &id in &scratch.verify {
-            let span = self.vocab_text.span(id);
-            texts.push(&all_texts[span.clone()]);
-            costs.push(&all_costs[span]);
-        }
-        token_similarities_with_costs(token, &texts, Some(&costs), &mut scratch.sims);
+        let all_texts = self.vocab_text.bytes.as_bytes();
+        let texts: Vec<&[u8]> = scratch
+            .verify
+            .iter()
+            .map(|&id| &all_texts[self.vocab_text.span(id)])
+            .collect();
+        token_similarities_of_bytes(token, &texts, &mut scratch.sims);
         for (&id, &sim) in scratch.verify.iter().zip(&scratch.sims) {
             if sim >= floor {
                 out.push((id, sim));

@@ -346,7 +346,8 @@ type Lanes = [Cell; LANES];
 
 /// Per-lane columns of the tokens compared in one kernel run (index j: the tokens' byte j - 1).
 struct LaneColumns {
-    byte: [Lanes; KERNEL_MAX_LEN + 1],
+    /// One more than the others: a token's byte after its last, 0.
+    byte: [Lanes; KERNEL_MAX_LEN + 2],
     /// 0xff where the byte is a vowel.
     vowel: [Lanes; KERNEL_MAX_LEN + 1],
     /// The sibling group, 0xfe where none (never equal to a query byte's "none", 0xff).
@@ -354,45 +355,17 @@ struct LaneColumns {
     insert: [Lanes; KERNEL_MAX_LEN + 1],
 }
 
-/// Each byte's lane classes: 0xff for a vowel (else 0), and its sibling group (0xfe: none).
-fn lane_classes() -> &'static [(Cell, Cell); 256] {
-    static TABLE: std::sync::OnceLock<[(Cell, Cell); 256]> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        std::array::from_fn(|c| {
-            let c = c as u8;
-            let vowel = if is_vowel(c) { 0xff } else { 0 };
-            let group = match sibling_group(c) {
-                0 => 0xfe,
-                g => g,
-            };
-            (vowel, group)
-        })
-    })
-}
-
 /// `token` compared with each of `others`: `out[k]` is `token_similarity(token, others[k])`,
 /// computed thirty-two at a time. The index verifies hundreds of listed words per query word this
 /// way; the rows of the query word are shared and every cell is one vector operation.
 pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
     let others: Vec<&[u8]> = others.iter().map(|o| o.as_bytes()).collect();
-    token_similarities_with_costs(token, &others, None, out)
+    token_similarities_of_bytes(token, &others, out)
 }
 
-/// The insertion cost, in tenths, of each byte of `token`, as the distance charges it (a doubled
-/// letter, `h`, a final `-s`, a vowel...). The index keeps them for every listed word, so that
-/// verifying one costs no per-letter tests.
-pub fn insertion_costs(token: &[u8], out: &mut Vec<u8>) {
-    out.extend((0..token.len()).map(|i| indel_cost10(token, i) as u8));
-}
-
-/// [`token_similarities`] with each of `others`' [`insertion_costs`] given (`costs[k]`), the
-/// others as bytes (the index slices them from its texts without reading them first).
-pub fn token_similarities_with_costs(
-    token: &str,
-    others: &[&[u8]],
-    costs: Option<&[&[u8]]>,
-    out: &mut Vec<f32>,
-) {
+/// [`token_similarities`] with the others as bytes (the index slices them from its texts
+/// without reading them first).
+pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<f32>) {
     out.clear();
     out.resize(others.len(), 0.0);
     let a = token.as_bytes();
@@ -402,9 +375,6 @@ pub fn token_similarities_with_costs(
         // The texts are scattered over a large vocabulary: ask for those a few ahead.
         if let Some(ahead) = others.get(k + 8) {
             crate::prefetch(ahead.as_ptr());
-            if let Some(costs) = costs {
-                crate::prefetch(costs[k + 8].as_ptr());
-            }
         }
         let b: &[u8] = other;
         match similarity_gate(a, b) {
@@ -440,17 +410,17 @@ pub fn token_similarities_with_costs(
     // cost more than many lookups' kernel runs. Each run writes the columns and rows it reads.
     KERNEL_SCRATCH.with_borrow_mut(|scratch| {
         let (columns, rows) = &mut **scratch;
-        run_pending(&pending, others, costs, &profile, columns, rows, out);
+        run_pending(&pending, others, &profile, columns, rows, out);
     });
 }
 
-/// The kernel's per-thread buffers (see [`token_similarities_with_costs`]).
+/// The kernel's per-thread buffers (see [`token_similarities_of_bytes`]).
 type KernelScratch = (LaneColumns, [[Lanes; KERNEL_MAX_LEN + 1]; 3]);
 
 thread_local! {
     static KERNEL_SCRATCH: std::cell::RefCell<Box<KernelScratch>> = std::cell::RefCell::new(Box::new((
         LaneColumns {
-            byte: [[0; LANES]; KERNEL_MAX_LEN + 1],
+            byte: [[0; LANES]; KERNEL_MAX_LEN + 2],
             vowel: [[0; LANES]; KERNEL_MAX_LEN + 1],
             group: [[0xfe; LANES]; KERNEL_MAX_LEN + 1],
             insert: [[FULL as Cell; LANES]; KERNEL_MAX_LEN + 1],
@@ -459,12 +429,11 @@ thread_local! {
     )));
 }
 
-/// The kernel runs of [`token_similarities_with_costs`]: `pending` (index in `others`, longer
+/// The kernel runs of [`token_similarities_of_bytes`]: `pending` (index in `others`, longer
 /// length, scale) thirty-two at a time, each lane's similarity into `out`.
 fn run_pending(
     pending: &[(usize, f32, f32)],
     others: &[&[u8]],
-    costs: Option<&[&[u8]]>,
     profile: &[(u8, Cell, Cell, Cell)],
     columns: &mut LaneColumns,
     rows: &mut [[Lanes; KERNEL_MAX_LEN + 1]; 3],
@@ -478,28 +447,19 @@ fn run_pending(
             .unwrap_or(0);
         let mut max = [0 as Cell; LANES];
         let mut len = [0usize; LANES];
-        for j in 1..=width {
+        // Byte 0 past each token's end (and before its start, `byte[0]`, never written).
+        for j in 1..=width + 1 {
             columns.byte[j] = [0; LANES];
-            columns.vowel[j] = [0; LANES];
-            columns.group[j] = [0xfe; LANES];
-            columns.insert[j] = [FULL as Cell; LANES];
         }
         for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
             let b = others[k];
             len[l] = b.len();
             max[l] = kernel_max_distance10(longer as usize, scale);
-            let classes = lane_classes();
             for (j, &c) in b.iter().enumerate() {
-                let (vowel, group) = classes[c as usize];
                 columns.byte[j + 1][l] = c;
-                columns.vowel[j + 1][l] = vowel;
-                columns.group[j + 1][l] = group;
-                columns.insert[j + 1][l] = match costs {
-                    Some(costs) => costs[k][j],
-                    None => indel_cost10(b, j) as Cell,
-                };
             }
         }
+        derive_columns_fast(columns, width);
         let mut run = KernelRun {
             profile,
             columns,
@@ -516,6 +476,68 @@ fn run_pending(
                 }
             }
         }
+    }
+}
+
+/// [`derive_columns`] in 256-bit vectors where the processor has them.
+fn derive_columns_fast(columns: &mut LaneColumns, width: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn derive_columns_avx2(columns: &mut LaneColumns, width: usize) {
+            derive_columns(columns, width)
+        }
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { derive_columns_avx2(columns, width) };
+    }
+    derive_columns(columns, width)
+}
+
+/// Each lane's byte classes and insertion costs, from its bytes: what [`is_vowel`],
+/// [`sibling_group`] and [`indel_cost10`] say of each byte, computed for thirty-two tokens at
+/// once from the byte columns (one vector operation per test; letter by letter, the same tests
+/// were most of a kernel run). Past a token's end the values are of no use and never read.
+#[inline(always)]
+fn derive_columns(columns: &mut LaneColumns, width: usize) {
+    let vowel_of =
+        |x: u8| (x == b'a') | (x == b'e') | (x == b'i') | (x == b'o') | (x == b'u') | (x == b'y');
+    // The sibling groups as `sibling_group` numbers them, 0 for none.
+    let group_of = |x: u8| {
+        let is = |m: bool, g: u8| if m { g } else { 0 };
+        is((x == b'c') | (x == b'k') | (x == b'q'), 1)
+            | is((x == b's') | (x == b'z'), 2)
+            | is((x == b'i') | (x == b'y') | (x == b'j'), 3)
+            | is((x == b'v') | (x == b'w') | (x == b'f'), 4)
+            | is((x == b'd') | (x == b't'), 5)
+            | is((x == b'b') | (x == b'p'), 6)
+            | is((x == b'g') | (x == b'h'), 7)
+    };
+    for j in 1..=width {
+        let (before, this, after) = (columns.byte[j - 1], columns.byte[j], columns.byte[j + 1]);
+        let (mut vowel, mut group, mut insert) = ([0; LANES], [0; LANES], [0; LANES]);
+        for l in 0..LANES {
+            let (p, c, n) = (before[l], this[l], after[l]);
+            let (c_vowel, c_group) = (vowel_of(c), group_of(c));
+            vowel[l] = if c_vowel { 0xff } else { 0 };
+            group[l] = if c_group == 0 { 0xfe } else { c_group };
+            // As `indel_cost10`: a letter next to itself (or `c`/`k`/`q` next to another of
+            // them) is doubled; byte 0 is no letter (before the start, past the end).
+            let same = |d: u8| (d == c) | ((c_group == 1) & (group_of(d) == 1));
+            let doubled = ((p != 0) & same(p)) | ((n != 0) & same(n));
+            let final_s = (c == b's') & (n == 0) & (p != 0) & !vowel_of(p);
+            let mut cost = if c_vowel { 7 } else { FULL as Cell };
+            cost = if final_s | (c == b'h') { 5 } else { cost };
+            cost = if doubled { 3 } else { cost };
+            cost = if c.is_ascii_digit() {
+                FULL as Cell
+            } else {
+                cost
+            };
+            insert[l] = cost;
+        }
+        columns.vowel[j] = vowel;
+        columns.group[j] = group;
+        columns.insert[j] = insert;
     }
 }
 
@@ -877,20 +899,11 @@ mod tests {
             let mut many = Vec::new();
             token_similarities(&token, &others, &mut many);
             proptest::prop_assert_eq!(many.len(), others.len());
-            // The same with the insertion costs given, as the index gives them.
-            let costs: Vec<Vec<u8>> = others
-                .iter()
-                .map(|o| {
-                    let mut c = Vec::new();
-                    insertion_costs(o.as_bytes(), &mut c);
-                    c
-                })
-                .collect();
-            let costs: Vec<&[u8]> = costs.iter().map(Vec::as_slice).collect();
-            let mut with_costs = Vec::new();
+            // The same as bytes, as the index gives them.
             let bytes: Vec<&[u8]> = others.iter().map(|o| o.as_bytes()).collect();
-            token_similarities_with_costs(&token, &bytes, Some(&costs), &mut with_costs);
-            proptest::prop_assert_eq!(&many, &with_costs);
+            let mut of_bytes = Vec::new();
+            token_similarities_of_bytes(&token, &bytes, &mut of_bytes);
+            proptest::prop_assert_eq!(&many, &of_bytes);
             PORTABLE_KERNEL.set(true);
             let mut portable = Vec::new();
             token_similarities(&token, &others, &mut portable);
