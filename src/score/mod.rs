@@ -903,8 +903,16 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool
     let b_words = if person { word_count(b) } else { 0 };
     let b_initials = OnceCell::new();
     let b_initials = || b_initials.get_or_init(|| b.initials()).as_ref();
+    // Only a particle or an initial pairs by these rules: the other pairs are not looked at
+    // (this runs for every candidate, over every pair of tokens).
+    let special =
+        |t: &crate::text::Token| matches!(t.class, TokenClass::Particle | TokenClass::Initial);
     for (i, x) in a.tokens.iter().enumerate().take(64) {
+        let x_special = special(x);
         for (j, y) in b.tokens.iter().enumerate().take(64) {
+            if !x_special && !special(y) {
+                continue;
+            }
             // An initial pairs with any word of its letter, in person names.
             if particle_typo(x, y)
                 || particle_typo(y, x)
@@ -981,11 +989,11 @@ fn run_of_initials<I: std::ops::Deref<Target = [u8]>>(
 /// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.
 /// An added vowel makes a name of its own (`Ali` is not `al`), so only consonants count.
 fn particle_typo(particle: &crate::text::Token, word: &crate::text::Token) -> bool {
+    if particle.class != TokenClass::Particle || word.class != TokenClass::Word {
+        return false;
+    }
     let (p, w) = (particle.text.as_bytes(), word.text.as_bytes());
-    if particle.class != TokenClass::Particle
-        || word.class != TokenClass::Word
-        || w.len() != p.len() + 1
-    {
+    if w.len() != p.len() + 1 {
         return false;
     }
     // The one letter of `w` that `p` lacks, if the rest of `w` is `p` in order.
