@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
 use crate::model::EntityKind;
 use crate::score::distance::{SimilarityMemo, TOKEN_FLOOR};
-use crate::score::{stack_or_heap, Prune, Scorer, STACK_TOKENS};
+use crate::score::{stack_or_heap, NameFacts, Prune, Scorer, STACK_TOKENS};
 use crate::text::{NormName, Token, TokenClass};
 
 /// What one query lets the index tell about any candidate: built once per party name.
@@ -38,6 +38,7 @@ pub struct QueryEvidence<'a> {
 pub struct KindQuery {
     pub norm: NormName,
     positions: Vec<QueryPosition>,
+    facts: NameFacts,
 }
 
 /// Where a token of the query, as normalized for one kind of listed entity, sits in the query
@@ -115,7 +116,12 @@ impl<'a> QueryEvidence<'a> {
     /// once per kind rather than for every candidate.
     pub fn for_kind(&self, norm: NormName) -> KindQuery {
         let positions = self.positions(&norm);
-        KindQuery { norm, positions }
+        let facts = NameFacts::of(&norm);
+        KindQuery {
+            norm,
+            positions,
+            facts,
+        }
     }
 
     fn positions(&self, q: &NormName) -> Vec<QueryPosition> {
@@ -154,7 +160,7 @@ impl<'a> QueryEvidence<'a> {
         kind: EntityKind,
         memo: &mut SimilarityMemo,
     ) -> f32 {
-        let (q, positions) = (&q.norm, &q.positions);
+        let (q, positions, facts) = (&q.norm, &q.positions, &q.facts);
         let query = self.query;
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
         // A person's first given name written short (Alex / Alexander) pairs by prefix.
@@ -312,6 +318,7 @@ impl<'a> QueryEvidence<'a> {
             Some(Prune {
                 threshold: self.threshold,
                 memo,
+                query: facts,
             }),
         )
     }

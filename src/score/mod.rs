@@ -221,10 +221,28 @@ pub(crate) fn stack_or_heap<'a>(
 }
 
 /// What [`Scorer::upper_bound`] decides: whether a candidate can reach `threshold`, comparing
-/// the tokens it must through `memo` (the screened name's).
+/// the tokens it must through `memo` (the screened name's), with what the pair rules read of
+/// the screened name computed once (`query`).
 pub struct Prune<'m> {
     pub threshold: f32,
     pub memo: &'m mut SimilarityMemo,
+    pub query: &'m NameFacts,
+}
+
+/// What the pair rules read of a name compared with many others (a screened party's), computed
+/// once rather than for each candidate: its word count and initials.
+pub struct NameFacts {
+    words: usize,
+    initials: crate::text::Initials,
+}
+
+impl NameFacts {
+    pub fn of(n: &NormName) -> NameFacts {
+        NameFacts {
+            words: word_count(n),
+            initials: n.initials(),
+        }
+    }
 }
 
 impl Scorer {
@@ -283,7 +301,9 @@ impl Scorer {
         }
         // Pairs the index does not search for (a particle typo, a person's initials for a run)
         // can align whatever the index saw.
-        let (q_loose, c_loose) = unsearched_pairs(q, c, kind == EntityKind::Person, person_rules);
+        let q_facts = prune.as_ref().map(|p| p.query);
+        let (q_loose, c_loose) =
+            unsearched_pairs(q, q_facts, c, kind == EntityKind::Person, person_rules);
         // Per token: the best similarity, then the weights (see `token_weights`); on the stack
         // for the usual lengths, since this runs for every candidate.
         let (mut q_stack, mut c_stack) = ([0f32; 3 * STACK_TOKENS], [0f32; 3 * STACK_TOKENS]);
@@ -316,7 +336,10 @@ impl Scorer {
         } else {
             0.0
         };
-        let Some(Prune { threshold, memo }) = prune else {
+        let Some(Prune {
+            threshold, memo, ..
+        }) = prune
+        else {
             return loose_bound;
         };
         if loose_bound < threshold {
@@ -756,14 +779,30 @@ fn lineage_swapped(q: &NormName, c: &NormName, chosen: &[Candidate]) -> bool {
 /// Token `i` of a person's name is one a reference often leaves out: an ancestor's name (see
 /// [`names_an_ancestor`]) or a very common given-name element (`data/common_name_parts.tsv`).
 fn weak_name_part(n: &NormName, i: usize) -> bool {
-    static COMMON: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
+    /// The common parts, and the first letters they start with (most words are ruled out by
+    /// their first letter, without hashing: this runs for candidates by the hundred).
+    static COMMON: std::sync::LazyLock<(rustc_hash::FxHashSet<&'static str>, [bool; 256])> =
         std::sync::LazyLock::new(|| {
-            crate::tables::rows(include_str!("../../data/common_name_parts.tsv"))
-                .map(|r| r[0])
-                .collect()
+            let parts: rustc_hash::FxHashSet<&'static str> =
+                crate::tables::rows(include_str!("../../data/common_name_parts.tsv"))
+                    .map(|r| r[0])
+                    .collect();
+            let mut first = [false; 256];
+            for p in &parts {
+                if let Some(&b) = p.as_bytes().first() {
+                    first[b as usize] = true;
+                }
+            }
+            (parts, first)
         });
+    let t = &n.tokens[i];
     names_an_ancestor(n, i)
-        || (n.tokens[i].class == TokenClass::Word && COMMON.contains(n.tokens[i].text.as_str()))
+        || (t.class == TokenClass::Word
+            && t.text
+                .as_bytes()
+                .first()
+                .is_some_and(|&b| COMMON.1[b as usize])
+            && COMMON.0.contains(t.text.as_str()))
 }
 
 fn names_an_ancestor(n: &NormName, i: usize) -> bool {
@@ -896,7 +935,13 @@ fn candidate_pairs(
 /// of a run of the other name, with the tokens of every run it spells; with `person_rules`, a
 /// first given name written short. Used by [`Scorer::upper_bound`], which must never be below
 /// the score.
-fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool) -> (u64, u64) {
+fn unsearched_pairs(
+    a: &NormName,
+    a_facts: Option<&NameFacts>,
+    b: &NormName,
+    person: bool,
+    person_rules: bool,
+) -> (u64, u64) {
     use std::cell::OnceCell;
     let (mut mask_a, mut mask_b) = (0u64, 0u64);
     // A token can only spell a run of as many words as the other name has.
@@ -942,9 +987,12 @@ fn unsearched_pairs(a: &NormName, b: &NormName, person: bool, person_rules: bool
     }
     if person {
         // Each name's initials once, and only if one of the other's tokens could spell a run.
-        let a_words = word_count(a);
+        let a_words = a_facts.map_or_else(|| word_count(a), |f| f.words);
         let a_initials = OnceCell::new();
-        let a_initials = || a_initials.get_or_init(|| a.initials()).as_ref();
+        let a_initials = || match a_facts {
+            Some(f) => &f.initials[..],
+            None => a_initials.get_or_init(|| a.initials()).as_ref(),
+        };
         for (j, y) in b.tokens.iter().enumerate().take(64) {
             if y.text.len() <= a_words {
                 let run = run_of_initials(&y.text, a, a_initials);

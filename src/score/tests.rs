@@ -256,9 +256,11 @@ fn the_upper_bound_charges_conflicts_only_for_tokens_nothing_pairs() {
         let c_sim = |j: usize| equal_only(&c, &q, j);
         let loose = scorer.upper_bound(&q, &q_sim, &c, &c_sim, kind, None);
         let mut memo = SimilarityMemo::default();
+        let facts = NameFacts::of(&q);
         let prune = Prune {
             threshold: 0.8,
             memo: &mut memo,
+            query: &facts,
         };
         let tight = scorer.upper_bound(&q, &q_sim, &c, &c_sim, kind, Some(prune));
         (loose, tight, scorer.score(&q, &c, kind))
