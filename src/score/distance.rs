@@ -863,6 +863,16 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn similarity_is_symmetric(
+            a in "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}",
+            b in "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}",
+        ) {
+            // The weighted distance charges a deletion from one side as an insertion into the
+            // other, and each from its own word's context: the same either way round.
+            proptest::prop_assert_eq!(token_similarity(&a, &b), token_similarity(&b, &a));
+        }
+
+        #[test]
         fn the_consonant_bound_is_never_above_the_distance(
             // Every sibling group, `h`, `y`, doubled letters and a final `s`.
             a in "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}",
