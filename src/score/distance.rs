@@ -585,14 +585,9 @@ fn run_kernel(run: &mut KernelRun) -> Option<Lanes> {
 #[allow(clippy::needless_range_loop)]
 unsafe fn kernel_avx2(run: &mut KernelRun) -> Option<Lanes> {
     use std::arch::x86_64::*;
-    let KernelRun {
-        profile,
-        columns,
-        ref mut rows,
-        width,
-        max,
-        len,
-    } = *run;
+    let (profile, columns, width, max, len) =
+        (run.profile, run.columns, run.width, run.max, run.len);
+    let rows = &mut *run.rows;
     // SAFETY (all loads and stores below): each `Lanes` is 32 bytes, one unaligned vector.
     let load = |lanes: &Lanes| unsafe { _mm256_loadu_si256(lanes.as_ptr().cast()) };
     let store = |lanes: &mut Lanes, v: __m256i| unsafe {
@@ -602,7 +597,7 @@ unsafe fn kernel_avx2(run: &mut KernelRun) -> Option<Lanes> {
     // Unsigned `a <= b` per lane, as a mask.
     let at_most = |a: __m256i, b: __m256i| _mm256_cmpeq_epi8(_mm256_min_epu8(a, b), a);
     let (full, swap_cost) = (splat(FULL as Cell), splat(SWAP as Cell));
-    let [prev2, prev, cur] = &mut **rows;
+    let [prev2, prev, cur] = rows;
     let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
     let mut left = _mm256_setzero_si256();
     store(&mut prev[0], left);
@@ -861,23 +856,19 @@ mod tests {
         d[n][m]
     }
 
+    /// Words over every sibling group, `h`, `y`, digits, doubled letters and a final `s`.
+    const SIBLING_WORDS: &str = "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}";
+
     proptest::proptest! {
         #[test]
-        fn similarity_is_symmetric(
-            a in "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}",
-            b in "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}",
-        ) {
+        fn similarity_is_symmetric(a in SIBLING_WORDS, b in SIBLING_WORDS) {
             // The weighted distance charges a deletion from one side as an insertion into the
             // other, and each from its own word's context: the same either way round.
             proptest::prop_assert_eq!(token_similarity(&a, &b), token_similarity(&b, &a));
         }
 
         #[test]
-        fn the_consonant_bound_is_never_above_the_distance(
-            // Every sibling group, `h`, `y`, doubled letters and a final `s`.
-            a in "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}",
-            b in "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}",
-        ) {
+        fn the_consonant_bound_is_never_above_the_distance(a in SIBLING_WORDS, b in SIBLING_WORDS) {
             let bound = consonant_bound10(a.as_bytes(), b.as_bytes());
             let distance = reference(a.as_bytes(), b.as_bytes());
             proptest::prop_assert!(
