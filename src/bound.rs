@@ -28,6 +28,10 @@ pub struct QueryEvidence<'a> {
     /// Shortest and longest of each generic word's similar texts: a candidate's run outside
     /// them is not looked up.
     generic_lengths: Vec<(usize, usize)>,
+    /// The first letters of each generic word's similar texts, a bit each: a candidate's runs
+    /// from a token starting otherwise are not looked up (most are not, and each lookup hashes
+    /// the run).
+    generic_first: Vec<[u64; 4]>,
     /// Query position -> its index in `generic`.
     generic_at: Vec<Option<usize>>,
     /// The score a candidate must be able to reach to be kept (see [`Prune`]).
@@ -98,6 +102,16 @@ impl<'a> QueryEvidence<'a> {
                 )
             })
             .collect();
+        let generic_first = generic
+            .iter()
+            .map(|(_, similar)| {
+                let mut bits = [0u64; 4];
+                for b in similar.keys().filter_map(|t| t.as_bytes().first()) {
+                    bits[usize::from(*b / 64)] |= 1 << (b % 64);
+                }
+                bits
+            })
+            .collect();
         let mut generic_at = vec![None; query.tokens.len()];
         for (g, &(k, _)) in generic.iter().enumerate() {
             generic_at[k] = Some(g);
@@ -106,6 +120,7 @@ impl<'a> QueryEvidence<'a> {
             query,
             generic,
             generic_lengths,
+            generic_first,
             generic_at,
             threshold,
         }
@@ -195,7 +210,17 @@ impl<'a> QueryEvidence<'a> {
         let mut run = String::new();
         for (g, (_, similar)) in self.generic.iter().enumerate() {
             let (shortest, longest) = self.generic_lengths[g];
+            let first = &self.generic_first[g];
             for start in 0..n {
+                let starts_one = |b: u8| first[usize::from(b / 64)] & (1 << (b % 64)) != 0;
+                if !candidate.tokens[start]
+                    .text
+                    .as_bytes()
+                    .first()
+                    .is_some_and(|&b| starts_one(b))
+                {
+                    continue;
+                }
                 run.clear();
                 for len in 1..=3.min(n - start) {
                     run.push_str(&candidate.tokens[start + len - 1].text);
