@@ -114,26 +114,22 @@ pub fn bounded_distance(a: &[u8], b: &[u8], max: f32) -> Option<f32> {
     bounded_distance10(a, b, tenths_bound(max)).map(|d| d as f32 / 10.0)
 }
 
-/// The consonants of a token as one bit each, transliteration siblings as one (`c`/`k`/`q`,
-/// `s`/`z`, `v`/`w`/`f`, `d`/`t`, `b`/`p`), digits too; vowels, `y` and `h` not at all.
+/// The consonants of a token as one bit each, the members of a sibling group the distance
+/// substitutes cheaply (`c`/`k`/`q`, `s`/`z`, `v`/`w`/`f`, `d`/`t`, `b`/`p`: [`sibling_group`])
+/// as one, digits too; vowels and `h` not at all (`j` and `g`, whose siblings are a vowel and
+/// `h`, keep their own bits).
 fn consonant_set(token: &[u8]) -> u64 {
     static BITS: std::sync::OnceLock<[u64; 256]> = std::sync::OnceLock::new();
     let bits = BITS.get_or_init(|| {
         std::array::from_fn(|c| {
             let c = c as u8;
-            let folded = match c {
-                b'c' | b'q' => b'k',
-                b'z' => b's',
-                b'w' | b'f' => b'v',
-                b'd' => b't',
-                b'b' => b'p',
-                other => other,
-            };
-            match folded {
-                b'h' => 0,
-                c if is_vowel(c) => 0,
-                c @ b'a'..=b'z' => 1 << (c - b'a'),
-                c @ b'0'..=b'9' => 1 << (26 + c - b'0'),
+            if c == b'h' || is_vowel(c) {
+                return 0;
+            }
+            match (sibling_group(c), c) {
+                (g @ (1 | 2 | 4 | 5 | 6), _) => 1 << g,
+                (_, b'a'..=b'z') => 1 << (8 + c - b'a'),
+                (_, b'0'..=b'9') => 1 << (34 + c - b'0'),
                 _ => 0,
             }
         })
