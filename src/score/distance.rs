@@ -489,38 +489,26 @@ fn derive_columns_fast(columns: &mut LaneColumns, width: usize) {
     derive_columns(columns, width)
 }
 
-/// Each lane's byte classes and insertion costs, from its bytes: what [`is_vowel`],
-/// [`sibling_group`] and [`indel_cost10`] say of each byte, computed for thirty-two tokens at
-/// once from the byte columns (one vector operation per test; letter by letter, the same tests
-/// were most of a kernel run). Past a token's end the values are of no use and never read.
+/// Each lane's byte classes and insertion costs, from its bytes: [`is_vowel`] and
+/// [`sibling_group`] of each byte, and its insertion cost as [`indel_cost10`] charges it from its
+/// neighbours, computed for thirty-two tokens at once from the byte columns (the compiler turns
+/// each test into vector operations; letter by letter, the same tests were most of a kernel run).
+/// Past a token's end the values are of no use and never read.
 #[inline(always)]
 fn derive_columns(columns: &mut LaneColumns, width: usize) {
-    let vowel_of =
-        |x: u8| (x == b'a') | (x == b'e') | (x == b'i') | (x == b'o') | (x == b'u') | (x == b'y');
-    // The sibling groups as `sibling_group` numbers them, 0 for none.
-    let group_of = |x: u8| {
-        let is = |m: bool, g: u8| if m { g } else { 0 };
-        is((x == b'c') | (x == b'k') | (x == b'q'), 1)
-            | is((x == b's') | (x == b'z'), 2)
-            | is((x == b'i') | (x == b'y') | (x == b'j'), 3)
-            | is((x == b'v') | (x == b'w') | (x == b'f'), 4)
-            | is((x == b'd') | (x == b't'), 5)
-            | is((x == b'b') | (x == b'p'), 6)
-            | is((x == b'g') | (x == b'h'), 7)
-    };
     for j in 1..=width {
         let (before, this, after) = (columns.byte[j - 1], columns.byte[j], columns.byte[j + 1]);
         let (mut vowel, mut group, mut insert) = ([0; LANES], [0; LANES], [0; LANES]);
         for l in 0..LANES {
             let (p, c, n) = (before[l], this[l], after[l]);
-            let (c_vowel, c_group) = (vowel_of(c), group_of(c));
+            let (c_vowel, c_group) = (is_vowel(c), sibling_group(c));
             vowel[l] = if c_vowel { 0xff } else { 0 };
             group[l] = if c_group == 0 { 0xfe } else { c_group };
             // As `indel_cost10`: a letter next to itself (or `c`/`k`/`q` next to another of
             // them) is doubled; byte 0 is no letter (before the start, past the end).
-            let same = |d: u8| (d == c) | ((c_group == 1) & (group_of(d) == 1));
+            let same = |d: u8| (d == c) | ((c_group == 1) & (sibling_group(d) == 1));
             let doubled = ((p != 0) & same(p)) | ((n != 0) & same(n));
-            let final_s = (c == b's') & (n == 0) & (p != 0) & !vowel_of(p);
+            let final_s = (c == b's') & (n == 0) & (p != 0) & !is_vowel(p);
             let mut cost = if c_vowel { 7 } else { FULL as Cell };
             cost = if final_s | (c == b'h') { 5 } else { cost };
             cost = if doubled { 3 } else { cost };
@@ -852,6 +840,38 @@ mod tests {
         d[n][m]
     }
 
+    /// The kernel's similarities of `token` with `others`, given as texts and as bytes, with the
+    /// AVX2 kernel (where the CPU has it) and the portable one, are the pairwise ones.
+    fn one_to_many_is_pairwise(
+        token: &str,
+        others: &[String],
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let others: Vec<&str> = others.iter().map(String::as_str).collect();
+        let mut many = Vec::new();
+        token_similarities(token, &others, &mut many);
+        proptest::prop_assert_eq!(many.len(), others.len());
+        // The same as bytes, as the index gives them.
+        let bytes: Vec<&[u8]> = others.iter().map(|o| o.as_bytes()).collect();
+        let mut of_bytes = Vec::new();
+        token_similarities_of_bytes(token, &bytes, &mut of_bytes);
+        proptest::prop_assert_eq!(&many, &of_bytes);
+        PORTABLE_KERNEL.set(true);
+        let mut portable = Vec::new();
+        token_similarities(token, &others, &mut portable);
+        PORTABLE_KERNEL.set(false);
+        proptest::prop_assert_eq!(&many, &portable);
+        for (other, sim) in others.iter().zip(&many) {
+            proptest::prop_assert_eq!(
+                *sim,
+                token_similarity(token, other),
+                "{} / {}",
+                token,
+                other
+            );
+        }
+        Ok(())
+    }
+
     /// Words over every sibling group, `h`, `y`, digits, doubled letters and a final `s`.
     const SIBLING_WORDS: &str = "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}";
 
@@ -892,23 +912,16 @@ mod tests {
             token in "[aeihksty1é]{0,12}",
             others in proptest::collection::vec("[aeihkstyj1ж]{0,14}|[a-z]{50,70}", 0..40),
         ) {
-            let others: Vec<&str> = others.iter().map(String::as_str).collect();
-            let mut many = Vec::new();
-            token_similarities(&token, &others, &mut many);
-            proptest::prop_assert_eq!(many.len(), others.len());
-            // The same as bytes, as the index gives them.
-            let bytes: Vec<&[u8]> = others.iter().map(|o| o.as_bytes()).collect();
-            let mut of_bytes = Vec::new();
-            token_similarities_of_bytes(&token, &bytes, &mut of_bytes);
-            proptest::prop_assert_eq!(&many, &of_bytes);
-            PORTABLE_KERNEL.set(true);
-            let mut portable = Vec::new();
-            token_similarities(&token, &others, &mut portable);
-            PORTABLE_KERNEL.set(false);
-            proptest::prop_assert_eq!(&many, &portable);
-            for (other, sim) in others.iter().zip(&many) {
-                proptest::prop_assert_eq!(*sim, token_similarity(&token, other), "{} / {}", token, other);
-            }
+            one_to_many_is_pairwise(&token, &others)?;
+        }
+
+        #[test]
+        fn one_to_many_similarities_are_the_pairwise_ones_for_every_sibling(
+            // Every letter class the kernel derives from its byte columns.
+            token in SIBLING_WORDS,
+            others in proptest::collection::vec(SIBLING_WORDS, 0..40),
+        ) {
+            one_to_many_is_pairwise(&token, &others)?;
         }
 
         #[test]
