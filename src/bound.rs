@@ -211,8 +211,8 @@ impl<'a> QueryEvidence<'a> {
         for (g, (_, similar)) in self.generic.iter().enumerate() {
             let (shortest, longest) = self.generic_lengths[g];
             let first = &self.generic_first[g];
+            let starts_one = |b: u8| first[usize::from(b / 64)] & (1 << (b % 64)) != 0;
             for start in 0..n {
-                let starts_one = |b: u8| first[usize::from(b / 64)] & (1 << (b % 64)) != 0;
                 if !candidate.tokens[start]
                     .text
                     .as_bytes()
