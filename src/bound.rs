@@ -129,9 +129,9 @@ impl<'a> QueryEvidence<'a> {
     /// The query normalized for one kind of listed entity (`norm`; a person's `SURNAME, Given`
     /// reorders it), with where each of its tokens sits in the searched query: by text, computed
     /// once per kind rather than for every candidate.
-    pub fn for_kind(&self, norm: NormName) -> KindQuery {
+    pub fn for_kind(&self, scorer: &Scorer, norm: NormName, kind: EntityKind) -> KindQuery {
         let positions = self.positions(&norm);
-        let facts = NameFacts::of(&norm);
+        let facts = scorer.name_facts(&norm, kind);
         KindQuery {
             norm,
             positions,

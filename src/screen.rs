@@ -381,11 +381,12 @@ impl Screener {
                 party_kind
             };
             let kq = per_kind.entry(kind).or_insert_with(|| {
-                evidence.for_kind(if kind == EntityKind::Person {
+                let norm = if kind == EntityKind::Person {
                     person.clone()
                 } else {
                     normalize(raw, kind)
-                })
+                };
+                evidence.for_kind(&self.scorer, norm, kind)
             });
             let q = &kq.norm;
             // What the index saw bounds the score: a candidate that cannot reach the report

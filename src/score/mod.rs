@@ -230,10 +230,15 @@ pub struct Prune<'m> {
 }
 
 /// What the pair rules read of a name compared with many others (a screened party's), computed
-/// once rather than for each candidate: its word count and initials.
+/// once rather than for each candidate: its word count and initials, and (from
+/// [`Scorer::name_facts`]) its tokens' weights for one kind of listed entity.
 pub struct NameFacts {
     words: usize,
     initials: crate::text::Initials,
+    /// The kind `weights` were worked out for, and the weights as [`Scorer::token_weights`]
+    /// gives them when no token has a similarity yet (each token's weight, then its cost when
+    /// left over); empty from [`NameFacts::of`].
+    weights: Option<(EntityKind, Vec<f32>)>,
 }
 
 impl NameFacts {
@@ -241,6 +246,7 @@ impl NameFacts {
         NameFacts {
             words: word_count(n),
             initials: n.initials(),
+            weights: None,
         }
     }
 }
@@ -248,6 +254,24 @@ impl NameFacts {
 impl Scorer {
     pub fn new(weights: Weights) -> Self {
         Scorer { weights }
+    }
+
+    /// [`NameFacts::of`] `n`, with its tokens' weights when compared as `kind`: the screened
+    /// name's are the same for every candidate of that kind.
+    pub fn name_facts(&self, n: &NormName, kind: EntityKind) -> NameFacts {
+        let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
+        let mut weights = vec![0.0; 2 * n.tokens.len()];
+        self.token_weights(
+            n,
+            &vec![0.0; n.tokens.len()],
+            person_rules,
+            kind,
+            &mut weights,
+        );
+        NameFacts {
+            weights: Some((kind, weights)),
+            ..NameFacts::of(n)
+        }
     }
 
     fn weight(&self, text: &str, class: TokenClass) -> f32 {
@@ -320,7 +344,12 @@ impl Scorer {
         for (j, s) in cs.iter_mut().enumerate() {
             *s = if aligned(c_loose, j) { 1.0 } else { c_sim(j) };
         }
-        self.token_weights(q, qs, person_rules, kind, qw);
+        match q_facts.and_then(|f| f.weights.as_ref()) {
+            Some((k, weights)) if *k == kind && weights.len() == qw.len() => {
+                qw.copy_from_slice(weights)
+            }
+            _ => self.token_weights(q, qs, person_rules, kind, qw),
+        }
         self.token_weights(c, cs, person_rules, kind, cw);
         let (can_match, left_q, left_c) = self.bound_parts(qs, qw, cs, cw, (0, 0));
         let w = &self.weights;
