@@ -282,6 +282,9 @@ fn gated_similarity(ab: &[u8], bb: &[u8], longer: f32, scale: f32) -> f32 {
 /// name were compared before. Only pairs that need a distance are kept.
 #[derive(Default)]
 pub struct SimilarityMemo {
+    /// Pairs of texts of up to eight bytes (nearly every word), keyed by the bytes themselves:
+    /// no string is hashed, compared or copied.
+    short: hashbrown::HashMap<(u64, u64), f32, rustc_hash::FxBuildHasher>,
     pairs: hashbrown::HashTable<(compact_str::CompactString, compact_str::CompactString, f32)>,
     /// Keeps nothing: for one pair of names compared alone.
     off: bool,
@@ -314,6 +317,12 @@ impl SimilarityMemo {
         if self.off {
             return gated_similarity(ab, bb, longer, scale);
         }
+        if let (Some(x), Some(y)) = (pack8(ab), pack8(bb)) {
+            return *self
+                .short
+                .entry((x, y))
+                .or_insert_with(|| gated_similarity(ab, bb, longer, scale));
+        }
         let hash = Self::hash(a, b);
         if let Some(&(_, _, sim)) = self.pairs.find(hash, |(x, y, _)| x == a && y == b) {
             return sim;
@@ -325,6 +334,18 @@ impl SimilarityMemo {
             });
         sim
     }
+}
+
+/// A text of up to eight bytes as one number, zero-padded; none for a text holding a zero byte
+/// (tokens never do), which padding would make ambiguous.
+fn pack8(b: &[u8]) -> Option<u64> {
+    let mut bytes = [0u8; 8];
+    bytes.get_mut(..b.len())?.copy_from_slice(b);
+    let x = u64::from_le_bytes(bytes);
+    // A zero byte among the text's own (the padding's filled with ones for the test).
+    let filled = x | u64::MAX.checked_shl(8 * b.len() as u32).unwrap_or(0);
+    let has_zero = filled.wrapping_sub(0x0101_0101_0101_0101) & !filled & 0x8080_8080_8080_8080;
+    (has_zero == 0).then_some(x)
 }
 
 /// Lanes of the one-to-many kernel: thirty-two 8-bit cells fill a 256-bit vector register.
@@ -881,6 +902,25 @@ mod tests {
             // The weighted distance charges a deletion from one side as an insertion into the
             // other, and each from its own word's context: the same either way round.
             proptest::prop_assert_eq!(token_similarity(&a, &b), token_similarity(&b, &a));
+        }
+
+        #[test]
+        fn the_memo_gives_each_pair_its_own_similarity(
+            // Short texts (packed into numbers) and longer ones (hashed as strings), each pair
+            // asked twice in one memo, with the same pairs padded by zero bytes in between.
+            pairs in proptest::collection::vec(("[abk]{0,9}|[aeihks]{0,12}", "[abk]{0,9}"), 0..30),
+        ) {
+            let mut memo = SimilarityMemo::default();
+            let padded = |t: &String| format!("{t}\0");
+            for round in 0..2 {
+                for (a, b) in &pairs {
+                    proptest::prop_assert_eq!(memo.similarity(a, b), token_similarity(a, b));
+                    if round == 0 {
+                        let (a, b) = (padded(a), padded(b));
+                        proptest::prop_assert_eq!(memo.similarity(&a, &b), token_similarity(&a, &b));
+                    }
+                }
+            }
         }
 
         #[test]
