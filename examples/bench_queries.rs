@@ -6,7 +6,8 @@
 //! was made from; empty for an unlisted name), `how`. Every query is screened once, in file order,
 //! on a fresh screener (so the result cache answers nothing; the per-word lookup cache warms up
 //! as it would in a real run). Prints one JSON object on stdout; `--explain` also lists false
-//! alerts and missed listed queries on stderr. Not a test: it asserts nothing.
+//! alerts and missed listed queries on stderr; `--times FILE` writes each query's latency in
+//! microseconds and the query, slowest first. Not a test: it asserts nothing.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -44,17 +45,21 @@ fn main() {
     let mut queries_path = None;
     let mut threads = 1usize;
     let mut explain = false;
+    let mut times_path: Option<String> = None;
     let mut lists: Vec<String> = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--queries" => queries_path = args.next(),
             "--threads" => threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(1),
             "--explain" => explain = true,
+            "--times" => times_path = args.next(),
             _ => lists.push(a),
         }
     }
     let Some(queries_path) = queries_path else {
-        eprintln!("usage: bench_queries --queries FILE [--threads N] LIST...");
+        eprintln!(
+            "usage: bench_queries --queries FILE [--threads N] [--explain] [--times FILE] LIST..."
+        );
         std::process::exit(64);
     };
     let text = std::fs::read_to_string(&queries_path).expect("read the query file");
@@ -124,6 +129,22 @@ fn main() {
         queries.iter().map(screen_one).collect()
     };
     let wall = t.elapsed();
+    if let Some(path) = &times_path {
+        // One line per query, slowest first: which names a run's time goes to.
+        let mut order: Vec<usize> = (0..queries.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(results[i].0));
+        let lines: String = order
+            .iter()
+            .map(|&i| {
+                format!(
+                    "{:.1}\t{}\n",
+                    results[i].0.as_secs_f64() * 1e6,
+                    queries[i].0
+                )
+            })
+            .collect();
+        std::fs::write(path, lines).expect("write the times file");
+    }
     let mut lat: Vec<Duration> = results.iter().map(|r| r.0).collect();
     lat.sort_unstable();
     let listed = queries.iter().filter(|(_, l)| !l.is_empty()).count();
