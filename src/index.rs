@@ -418,6 +418,48 @@ fn sort_ids(ids: &mut [u32], bits: &mut Vec<u64>) {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    static FOUND_SLOTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The candidates of one query as they are found: a slot per record of the index (its place in
+/// `found`, or none), so that each posting reached is one indexed read rather than a hash
+/// lookup; a query reaches thousands of records through common words. The slots are per thread
+/// and left empty again when the query is done.
+struct Found<'s> {
+    slots: &'s mut Vec<u32>,
+    found: Vec<(u32, CandidateFlags)>,
+}
+
+impl Found<'_> {
+    const NONE: u32 = u32::MAX;
+
+    fn entry(&mut self, record: u32) -> &mut CandidateFlags {
+        let slot = &mut self.slots[record as usize];
+        if *slot == Self::NONE {
+            *slot = self.found.len() as u32;
+            self.found.push((record, CandidateFlags::default()));
+        }
+        &mut self.found[*slot as usize].1
+    }
+
+    fn clear_slots(&mut self) {
+        for &(record, _) in &self.found {
+            self.slots[record as usize] = Self::NONE;
+        }
+    }
+
+    fn finish(mut self) -> Vec<(u32, CandidateFlags)> {
+        self.clear_slots();
+        std::mem::take(&mut self.found)
+    }
+}
+
+/// The slots are emptied however the query ends (a panic caught by the server included), so
+/// the thread's next query starts from none.
+impl Drop for Found<'_> {
+    fn drop(&mut self) {
+        self.clear_slots();
+    }
 }
 
 /// Why a record became a candidate; the scorer decides whether it is a hit.
@@ -916,7 +958,7 @@ impl NameIndex {
     /// Records worth scoring against `query`, with why they were found: every record with a token
     /// (or joined run, or acronym) whose similarity to one of the query's reaches `floor` (the
     /// scorer's token floor, since a hit needs an aligned distinctive pair).
-    pub fn candidates(&self, query: &NormName, floor: f32) -> HashMap<u32, CandidateFlags> {
+    pub fn candidates(&self, query: &NormName, floor: f32) -> Vec<(u32, CandidateFlags)> {
         self.candidates_in_orders(query, &[], floor)
     }
 
@@ -929,8 +971,27 @@ impl NameIndex {
         query: &NormName,
         orders: &[&NormName],
         floor: f32,
-    ) -> HashMap<u32, CandidateFlags> {
-        let mut found: HashMap<u32, CandidateFlags> = HashMap::default();
+    ) -> Vec<(u32, CandidateFlags)> {
+        FOUND_SLOTS.with_borrow_mut(|slots| {
+            if slots.len() < self.records.len() {
+                slots.resize(self.records.len(), Found::NONE);
+            }
+            let mut found = Found {
+                slots,
+                found: Vec::new(),
+            };
+            self.find_candidates(query, orders, floor, &mut found);
+            found.finish()
+        })
+    }
+
+    fn find_candidates(
+        &self,
+        query: &NormName,
+        orders: &[&NormName],
+        floor: f32,
+        found: &mut Found,
+    ) {
         let mut entries = Vec::new();
         query_entries(query, &mut entries);
         for order in orders {
@@ -953,7 +1014,7 @@ impl NameIndex {
                     if e.singles_only && m.count_ones() > 1 {
                         continue;
                     }
-                    found.entry(*r).or_default().reach(e.mask, m, sim);
+                    found.entry(*r).reach(e.mask, m, sim);
                 }
             }
         }
@@ -982,12 +1043,12 @@ impl NameIndex {
                         .iter()
                         .zip(&self.postings.payloads[range])
                     {
-                        found.entry(*r).or_default().reach(mask, m, 1.0);
+                        found.entry(*r).reach(mask, m, 1.0);
                     }
                 }
             } else if let Some(records) = skeleton_records {
                 for &(r, m) in records.get(&key).into_iter().flatten() {
-                    found.entry(r).or_default().reach(mask, m, 1.0);
+                    found.entry(r).reach(mask, m, 1.0);
                 }
             }
         }
@@ -1001,13 +1062,12 @@ impl NameIndex {
                     .embedded
                     .records(&self.records, &hasher, &tokens[start..end])
                 {
-                    let f = found.entry(r).or_default();
+                    let f = found.entry(r);
                     f.embedded = true;
                     f.reach(u64::MAX, u64::MAX, 1.0);
                 }
             }
         }
-        found
     }
 }
 
@@ -1240,8 +1300,8 @@ mod tests {
     fn found(idx: &NameIndex, q: &str) -> Vec<u32> {
         let mut v: Vec<u32> = idx
             .candidates(&normalize(q, EntityKind::Unknown), 0.7)
-            .keys()
-            .map(|r| idx.records[*r as usize].entity)
+            .iter()
+            .map(|&(r, _)| idx.records[r as usize].entity)
             .collect();
         v.sort();
         v
@@ -1282,7 +1342,7 @@ mod tests {
             &normalize("Almaz-Antey Telecommunications", EntityKind::Unknown),
             0.7,
         );
-        assert!(c.values().any(|f| f.embedded));
+        assert!(c.iter().any(|(_, f)| f.embedded));
     }
 
     #[test]

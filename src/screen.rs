@@ -360,11 +360,9 @@ impl Screener {
         // A person's name is scored in its own order (`SURNAME, Given` given name first), whose
         // joined neighbours the index must look up too.
         let person = normalize(raw, EntityKind::Person);
-        let candidates: Vec<(u32, crate::index::CandidateFlags)> = self
+        let candidates = self
             .index
-            .candidates_in_orders(query, &[&person], TOKEN_FLOOR)
-            .into_iter()
-            .collect();
+            .candidates_in_orders(query, &[&person], TOKEN_FLOOR);
         for (k, &(rid, flags)) in candidates.iter().enumerate() {
             // Candidates are scattered over the records: ask for the next ones' records and
             // tokens ahead of time (the bound below is mostly waiting for memory otherwise).

@@ -105,7 +105,8 @@ fn index_finds_every_brute_force_hit() {
         let qo = normalize(&q, EntityKind::Organization);
         let candidates: HashSet<u32> = index
             .candidates(&qn, redflag::score::distance::TOKEN_FLOOR)
-            .into_keys()
+            .into_iter()
+            .map(|(r, _)| r)
             .collect();
         for (rid, rec) in index.records.iter().enumerate() {
             let s = scorer.compare(&qo, &rec.norm, rec.kind).score;
@@ -187,7 +188,8 @@ fn index_finds_every_brute_force_hit_for_persons_and_long_queries() {
         let qn = normalize(&q, EntityKind::Unknown);
         let candidates: HashSet<u32> = index
             .candidates(&qn, redflag::score::distance::TOKEN_FLOOR)
-            .into_keys()
+            .into_iter()
+            .map(|(r, _)| r)
             .collect();
         let by_kind = [
             (EntityKind::Person, normalize(&q, EntityKind::Person)),
