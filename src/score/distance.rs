@@ -79,6 +79,61 @@ fn indel_cost10(s: &[u8], i: usize) -> Tenths {
     }
 }
 
+/// [`indel_cost10`] of every byte of `s`, into `out` (as long as `s`): one pass over the token,
+/// each byte's cost and spelling group read from a table, where the distance asked for the
+/// costs byte by byte through the tests.
+fn indel_costs10(s: &[u8], out: &mut [u8]) {
+    struct Tables {
+        /// The cost of a byte alone (not doubled, not a final `s`).
+        alone: [u8; 256],
+        /// Bytes written twice when next to one of their own group (`c`/`k`/`q` one group, each
+        /// other byte its own).
+        group: [u16; 256],
+        vowel: [bool; 256],
+    }
+    static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    let t = TABLES.get_or_init(|| Tables {
+        alone: std::array::from_fn(|c| {
+            let c = c as u8;
+            if c == b'h' {
+                5
+            } else if is_vowel(c) {
+                7
+            } else {
+                FULL as u8
+            }
+        }),
+        group: std::array::from_fn(|c| {
+            let b = c as u8;
+            if sibling_group(b) == 1 {
+                u16::from(b'k')
+            } else {
+                c as u16
+            }
+        }),
+        vowel: std::array::from_fn(|c| is_vowel(c as u8)),
+    });
+    let n = s.len();
+    // Groups of the neighbours; 0x100 (no byte's) past either end.
+    let mut before = 0x100u16;
+    for i in 0..n {
+        let c = s[i];
+        let group = t.group[c as usize];
+        let after = s.get(i + 1).map_or(0x100, |&d| t.group[d as usize]);
+        // A doubled digit costs in full.
+        out[i] = if c.is_ascii_digit() {
+            FULL as u8
+        } else if group == before || group == after {
+            3
+        } else if c == b's' && i + 1 == n && i > 0 && !t.vowel[s[i - 1] as usize] {
+            5
+        } else {
+            t.alone[c as usize]
+        };
+        before = group;
+    }
+}
+
 /// Weighted optimal-string-alignment distance between two ASCII tokens.
 pub fn weighted_distance(a: &[u8], b: &[u8]) -> f32 {
     bounded_distance(a, b, f32::INFINITY).unwrap_or(f32::INFINITY)
@@ -86,13 +141,14 @@ pub fn weighted_distance(a: &[u8], b: &[u8]) -> f32 {
 
 /// Substitution costs of every pair of bytes, computed once: the distance's inner loop is a
 /// table read, not a chain of tests.
-fn substitution_table() -> &'static [[Tenths; 256]; 256] {
-    static TABLE: std::sync::OnceLock<Box<[[Tenths; 256]; 256]>> = std::sync::OnceLock::new();
+/// In bytes (every cost fits): half the table's cache lines.
+fn substitution_table() -> &'static [[u8; 256]; 256] {
+    static TABLE: std::sync::OnceLock<Box<[[u8; 256]; 256]>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         let mut t = Box::new([[0; 256]; 256]);
         for a in 0..256usize {
             for b in 0..256usize {
-                t[a][b] = substitution_cost10(a as u8, b as u8);
+                t[a][b] = substitution_cost10(a as u8, b as u8) as u8;
             }
         }
         t
@@ -162,8 +218,8 @@ fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
         };
         return (d <= max).then_some(d);
     }
-    // Three rows for the transposition case and the insertion costs of `b`; names are short,
-    // so they live on the stack.
+    // Three rows for the transposition case, the insertion costs of `b` and the deletion
+    // costs of `a`; names are short, so they live on the stack.
     const STACK: usize = 32;
     let w = m + 1;
     let mut stack = [0u32; 4 * STACK];
@@ -178,30 +234,44 @@ fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
     let (prev2, rest) = rest.split_at_mut(w);
     let (prev, cur) = rest.split_at_mut(w);
     let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
+    let (mut costs_stack, mut costs_heap) = ([0u8; 2 * STACK], Vec::new());
+    let costs: &mut [u8] = if n + m <= 2 * STACK {
+        &mut costs_stack[..n + m]
+    } else {
+        costs_heap.resize(n + m, 0);
+        &mut costs_heap
+    };
+    let (del_a, ins_costs) = costs.split_at_mut(n);
+    indel_costs10(a, del_a);
+    indel_costs10(b, ins_costs);
     let subst = substitution_table();
     prev[0] = 0;
     for j in 1..=m {
-        ins_b[j] = u32::from(indel_cost10(b, j - 1));
+        ins_b[j] = u32::from(ins_costs[j - 1]);
         prev[j] = prev[j - 1] + ins_b[j];
     }
     // The first row's minimum is its first cell: costs are never negative.
     let mut prev_min = 0u32;
     for i in 1..=n {
         let ai = a[i - 1];
-        let del_a = u32::from(indel_cost10(a, i - 1));
+        let del_a = u32::from(del_a[i - 1]);
         let sub_row = &subst[ai as usize];
         cur[0] = prev[0] + del_a;
         let mut row_min = cur[0];
-        for j in 1..=m {
-            let del = prev[j] + del_a;
-            let ins = cur[j - 1] + ins_b[j];
-            let sub = prev[j - 1] + u32::from(sub_row[b[j - 1] as usize]);
-            let mut best = del.min(ins).min(sub);
-            if i > 1 && j > 1 && ai == b[j - 2] && a[i - 2] == b[j - 1] && ai != a[i - 2] {
-                best = best.min(prev2[j - 2] + u32::from(SWAP));
+        // A swap brings `a[i - 2] a[i - 1]` to `b[j - 2] b[j - 1]` (two different letters).
+        let before = (i > 1 && a[i - 2] != ai).then(|| a[i - 2]);
+        let (mut left, mut diagonal, mut b_before) = (cur[0], prev[0], None);
+        for (j, ((&up, &ins), &bj)) in prev[1..].iter().zip(&ins_b[1..]).zip(b).enumerate() {
+            let mut best = (up + del_a)
+                .min(left + ins)
+                .min(diagonal + u32::from(sub_row[bj as usize]));
+            if before.is_some() && b_before == Some(ai) && before == Some(bj) {
+                // `j` here is the cell's column minus one.
+                best = best.min(prev2[j - 1] + u32::from(SWAP));
             }
-            cur[j] = best;
+            cur[j + 1] = best;
             row_min = row_min.min(best);
+            (left, diagonal, b_before) = (best, up, Some(bj));
         }
         // A transposition can reach back two rows, so only give up when both rows are over.
         if row_min > max && prev_min > max {
@@ -920,6 +990,15 @@ mod tests {
                         proptest::prop_assert_eq!(memo.similarity(&a, &b), token_similarity(&a, &b));
                     }
                 }
+            }
+        }
+
+        #[test]
+        fn indel_costs_of_a_token_are_each_bytes_own(t in "[cgjhkqsyia1]{0,9}|[a-z0-9\\x00-\\x7f]{0,12}") {
+            let mut costs = vec![0u8; t.len()];
+            indel_costs10(t.as_bytes(), &mut costs);
+            for (i, &c) in costs.iter().enumerate() {
+                proptest::prop_assert_eq!(Tenths::from(c), indel_cost10(t.as_bytes(), i), "{:?} at {}", t, i);
             }
         }
 
