@@ -353,7 +353,8 @@ impl Screener {
     ) -> Vec<Hit> {
         let t = &self.policy.thresholds;
         // The query is normalized per kind of listed entity (person names reorder `SURNAME, Given`).
-        let mut per_kind: HashMap<EntityKind, crate::bound::KindQuery> = HashMap::new();
+        // By kind as an index: looked up for every candidate, a hash of the kind cost more.
+        let mut per_kind: [Option<crate::bound::KindQuery>; 5] = Default::default();
         let mut best: HashMap<u32, (f32, u32, NameMatch, bool)> = HashMap::new();
         let evidence = crate::bound::QueryEvidence::new(&self.index, query, TOKEN_FLOOR, t.report);
         let mut memo = crate::score::distance::SimilarityMemo::default();
@@ -378,7 +379,7 @@ impl Screener {
             } else {
                 party_kind
             };
-            let kq = per_kind.entry(kind).or_insert_with(|| {
+            let kq = per_kind[kind as usize].get_or_insert_with(|| {
                 let norm = if kind == EntityKind::Person {
                     person.clone()
                 } else {
