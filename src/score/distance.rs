@@ -314,14 +314,14 @@ fn max_distance10(longer: f32, scale: f32) -> u32 {
 }
 
 /// [`max_distance10`] for the pairs the kernel takes, from a table (no float rounding per pair).
-fn kernel_max_distance10(longer: usize, scale: f32) -> Cell {
+/// By longer length, then scale 1 and 1.3.
+fn kernel_max_distances10() -> &'static [[Cell; 2]; KERNEL_MAX_LEN + 1] {
     static TABLE: std::sync::OnceLock<[[Cell; 2]; KERNEL_MAX_LEN + 1]> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
+    TABLE.get_or_init(|| {
         std::array::from_fn(|l| {
             [1.0, 1.3].map(|scale| max_distance10(l as f32, scale).min(u32::from(MAX_CELL)) as Cell)
         })
-    });
-    table[longer.min(KERNEL_MAX_LEN)][usize::from(scale != 1.0)]
+    })
 }
 
 fn similarity_of(d10: u32, longer: f32, scale: f32) -> f32 {
@@ -458,12 +458,36 @@ pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<
     let a = token.as_bytes();
     // (index in `others`, longer, scale) of the pairs that need a distance.
     let mut pending: Vec<(usize, f32, f32)> = Vec::with_capacity(others.len());
+    // What the gate decides from the other token's length alone, this token's being fixed:
+    // whether the lengths are comparable, and if so the longer one and the scale. Read per
+    // length rather than worked out per pair (a lookup verifies hundreds of entries).
+    let by_length: Vec<Option<(f32, f32)>> = (0..=KERNEL_MAX_LEN)
+        .map(|m| {
+            let (longer, shorter) = (a.len().max(m) as f32, a.len().min(m) as f32);
+            let scale = if longer <= 4.0 { 1.3 } else { 1.0 };
+            (shorter >= MIN_LENGTH_RATIO * longer).then_some((longer, scale))
+        })
+        .collect();
+    // A number is settled by equality alone, and a token past the kernel's length by the
+    // scalar distance: both through the general gate.
+    let general = a.len() > KERNEL_MAX_LEN || a.iter().all(u8::is_ascii_digit);
     for (k, other) in others.iter().enumerate() {
         // The texts are scattered over a large vocabulary: ask for those a few ahead.
         if let Some(ahead) = others.get(k + 8) {
             crate::prefetch(ahead.as_ptr());
         }
         let b: &[u8] = other;
+        if !general && b.len() <= KERNEL_MAX_LEN {
+            // As `similarity_gate`: equal, then a number (0), then lengths (0); `out` is 0.
+            if b == a {
+                out[k] = 1.0;
+            } else if let Some((longer, scale)) = by_length[b.len()] {
+                if !b.iter().all(u8::is_ascii_digit) {
+                    pending.push((k, longer, scale));
+                }
+            }
+            continue;
+        }
         match similarity_gate(a, b) {
             Err(settled) => out[k] = settled,
             Ok((longer, scale)) if a.len().max(b.len()) > KERNEL_MAX_LEN => {
@@ -526,6 +550,7 @@ fn run_pending(
     rows: &mut [[Lanes; KERNEL_MAX_LEN + 1]; 3],
     out: &mut [f32],
 ) {
+    let max_by_length = kernel_max_distances10();
     for chunk in pending.chunks(LANES) {
         let width = chunk
             .iter()
@@ -541,7 +566,8 @@ fn run_pending(
         for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
             let b = others[k];
             len[l] = b.len();
-            max[l] = kernel_max_distance10(longer as usize, scale);
+            max[l] =
+                max_by_length[(longer as usize).min(KERNEL_MAX_LEN)][usize::from(scale != 1.0)];
             for (j, &c) in b.iter().enumerate() {
                 columns.byte[j + 1][l] = c;
             }
@@ -961,6 +987,17 @@ mod tests {
             );
         }
         Ok(())
+    }
+
+    #[test]
+    fn one_to_many_settles_equal_tokens_numbers_and_lengths_as_pairs_do() {
+        for token in ["sernia", "123", "a1", "", "ab"] {
+            let others: Vec<String> = [token, "123", "1234", "sernia", "serniya", "", "12a", "s"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            one_to_many_is_pairwise(token, &others).unwrap();
+        }
     }
 
     /// Words over every sibling group, `h`, `y`, digits, doubled letters and a final `s`.
