@@ -907,13 +907,25 @@ impl NameIndex {
         if scratch.touched.len() < postings {
             scratch.touched.resize(postings, 0);
         }
+        // Through slices held in locals: through the buffers' `Vec`s, every store made the
+        // compiler read their lengths and addresses again (a store might have changed them).
+        let (counts, touched_ids) = (&mut counts[..], &mut scratch.touched[..]);
+        // Every id of the gram postings is a vocabulary id (built so, and checked when a stored
+        // index is read: `from_stored`), and `counts` has a counter for each; `touched` stays
+        // below the number of postings, which `touched_ids` holds. Unchecked: the two checks
+        // were a third of the loop's instructions, and this loop is most of a lookup.
+        assert!(counts.len() >= self.vocab_text.len() && touched_ids.len() >= postings);
         let mut touched = 0;
         for list in &lists {
             for &id in *list {
-                let c = &mut counts[id as usize];
-                scratch.touched[touched] = id;
-                touched += usize::from(*c == 0);
-                *c += 1;
+                debug_assert!((id as usize) < counts.len() && touched < touched_ids.len());
+                // SAFETY: see above.
+                unsafe {
+                    let c = counts.get_unchecked_mut(id as usize);
+                    *touched_ids.get_unchecked_mut(touched) = id;
+                    touched += usize::from(*c == 0);
+                    *c += 1;
+                }
             }
         }
         // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
@@ -925,9 +937,17 @@ impl NameIndex {
             *n = needed(grams);
         }
         scratch.verify.clear();
-        for &id in &scratch.touched[..touched] {
-            let shared = std::mem::take(&mut counts[id as usize]);
-            let grams = self.gram_count[id as usize] as usize;
+        let gram_count = &self.gram_count[..];
+        assert!(gram_count.len() >= self.vocab_text.len());
+        for &id in &touched_ids[..touched] {
+            debug_assert!((id as usize) < counts.len() && (id as usize) < gram_count.len());
+            // SAFETY: the ids counted above, each below both lengths (asserted above).
+            let (shared, grams) = unsafe {
+                (
+                    std::mem::take(counts.get_unchecked_mut(id as usize)),
+                    usize::from(*gram_count.get_unchecked(id as usize)),
+                )
+            };
             let needed = needed_by_grams
                 .get(grams)
                 .copied()
