@@ -261,7 +261,8 @@ fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
         // A swap brings `a[i - 2] a[i - 1]` to `b[j - 2] b[j - 1]` (two different letters).
         let before = (i > 1 && a[i - 2] != ai).then(|| a[i - 2]);
         let (mut left, mut diagonal, mut b_before) = (cur[0], prev[0], None);
-        for (j, ((&up, &ins), &bj)) in prev[1..].iter().zip(&ins_b[1..]).zip(b).enumerate() {
+        let cells = cur[1..].iter_mut().zip(&prev[1..]).zip(&ins_b[1..]).zip(b);
+        for (j, (((cell, &up), &ins), &bj)) in cells.enumerate() {
             let mut best = (up + del_a)
                 .min(left + ins)
                 .min(diagonal + u32::from(sub_row[bj as usize]));
@@ -269,7 +270,7 @@ fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
                 // `j` here is the cell's column minus one.
                 best = best.min(prev2[j - 1] + u32::from(SWAP));
             }
-            cur[j + 1] = best;
+            *cell = best;
             row_min = row_min.min(best);
             (left, diagonal, b_before) = (best, up, Some(bj));
         }
