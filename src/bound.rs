@@ -207,7 +207,8 @@ impl<'a> QueryEvidence<'a> {
         }
         let (mut g_stack, mut g_heap) = ([0f32; STACK], Vec::new());
         let generic_best = stack_or_heap(&mut g_stack, &mut g_heap, self.generic.len());
-        let mut run = String::new();
+        // Inline: no allocation for the runs of most candidates.
+        let mut run = compact_str::CompactString::default();
         for (g, (_, similar)) in self.generic.iter().enumerate() {
             let (shortest, longest) = self.generic_lengths[g];
             let first = &self.generic_first[g];

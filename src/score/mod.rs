@@ -406,12 +406,15 @@ impl Scorer {
         );
         free.sort_by(|a, b| b.2.total_cmp(&a.2));
         let mut bound = loose_bound;
+        // One buffer for the runs every comparison below writes out (inline: most runs are
+        // short, and this runs for thousands of candidates).
+        let mut run = compact_str::CompactString::default();
         for (n, &(query_side, k, _)) in free.iter().enumerate() {
             let (mut q_side, mut c_side) = (Side { name: q, sims: qs }, Side { name: c, sims: cs });
             if query_side {
-                verify_token(&mut q_side, k, &mut c_side, true, memo);
+                verify_token(&mut q_side, k, &mut c_side, true, memo, &mut run);
             } else {
-                verify_token(&mut c_side, k, &mut q_side, false, memo);
+                verify_token(&mut c_side, k, &mut q_side, false, memo, &mut run);
             }
             // Tokens not compared yet may still align, at best exactly.
             let hope = free[n + 1..]
@@ -1169,6 +1172,7 @@ fn verify_token(
     other: &mut Side,
     this_is_query: bool,
     memo: &mut SimilarityMemo,
+    buf: &mut compact_str::CompactString,
 ) {
     let compare = |memo: &mut SimilarityMemo, a: &str, b: &str| {
         if this_is_query {
@@ -1185,7 +1189,6 @@ fn verify_token(
             other.sims[j] = other.sims[j].max(sim);
         }
     }
-    let mut buf = String::new();
     // Runs of this side holding `k`, against the other side's tokens.
     let tokens = &this.name.tokens;
     for (start, end, run_len) in runs(tokens).filter(|&(start, end, _)| start <= k && k < end) {
@@ -1195,11 +1198,11 @@ fn verify_token(
                 continue;
             }
             if !built {
-                join_run(&tokens[start..end], &mut buf);
+                join_run(&tokens[start..end], buf);
                 built = true;
             }
             // Runs are compared run first, as `joined_pairs` does.
-            let sim = memo.similarity(&buf, &t.text);
+            let sim = memo.similarity(buf, &t.text);
             if sim >= TOKEN_FLOOR {
                 other.sims[j] = other.sims[j].max(sim);
                 for s in &mut this.sims[start..end] {
@@ -1214,8 +1217,8 @@ fn verify_token(
         if !comparable(run_len, text.len()) {
             continue;
         }
-        join_run(&tokens[start..end], &mut buf);
-        let sim = memo.similarity(&buf, text);
+        join_run(&tokens[start..end], buf);
+        let sim = memo.similarity(buf, text);
         if sim >= TOKEN_FLOOR {
             this.sims[k] = this.sims[k].max(sim);
             for s in &mut other.sims[start..end] {
@@ -1236,7 +1239,7 @@ fn runs(tokens: &[crate::text::Token]) -> impl Iterator<Item = (usize, usize, us
 }
 
 /// A run of tokens written as one, into `buf`.
-fn join_run(run: &[crate::text::Token], buf: &mut String) {
+fn join_run(run: &[crate::text::Token], buf: &mut compact_str::CompactString) {
     buf.clear();
     run.iter().for_each(|t| buf.push_str(&t.text));
 }
@@ -1255,7 +1258,7 @@ fn joined_pairs(
     memo: &mut SimilarityMemo,
     out: &mut Vec<Candidate>,
 ) {
-    let mut buf = String::new();
+    let mut buf = compact_str::CompactString::default();
     for (start, end, run_len) in self::runs(runs) {
         // Tokens of very different lengths are not compared (`token_similarity` gives 0).
         let fits = |s: &crate::text::Token| comparable(run_len, s.text.len());
