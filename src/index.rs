@@ -939,6 +939,10 @@ impl NameIndex {
         scratch.verify.clear();
         let gram_count = &self.gram_count[..];
         assert!(gram_count.len() >= self.vocab_text.len());
+        // The exact entry is already out: with no count it passes no share (each needs a gram).
+        if let Some(id) = exact {
+            counts[id as usize] = 0;
+        }
         for &id in &touched_ids[..touched] {
             debug_assert!((id as usize) < counts.len() && (id as usize) < gram_count.len());
             // SAFETY: the ids counted above, each below both lengths (asserted above).
@@ -948,11 +952,10 @@ impl NameIndex {
                     usize::from(*gram_count.get_unchecked(id as usize)),
                 )
             };
-            let needed = needed_by_grams
-                .get(grams)
-                .copied()
-                .unwrap_or_else(|| needed(grams));
-            if shared >= needed && Some(id) != exact {
+            // Longer entries (rare) are held to the last share of the table, which is lower
+            // than theirs: a few more are verified, none is missed.
+            let needed = needed_by_grams[grams.min(needed_by_grams.len() - 1)];
+            if shared >= needed {
                 scratch.verify.push(id);
             }
         }
