@@ -984,12 +984,23 @@ fn unsearched_pairs(
     // (this runs for every candidate, over every pair of tokens).
     let special =
         |t: &crate::text::Token| matches!(t.class, TokenClass::Particle | TokenClass::Initial);
+    // The other name's special tokens, found once: a plain token of this name is paired with
+    // those only.
+    let b_tokens = &b.tokens[..b.tokens.len().min(64)];
+    let b_special = b_tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, y)| special(y))
+        .fold(0u64, |m, (j, _)| m | 1 << j);
+    let b_all = u64::MAX
+        .checked_shr(64 - b_tokens.len() as u32)
+        .unwrap_or(0);
     for (i, x) in a.tokens.iter().enumerate().take(64) {
-        let x_special = special(x);
-        for (j, y) in b.tokens.iter().enumerate().take(64) {
-            if !x_special && !special(y) {
-                continue;
-            }
+        let mut others = if special(x) { b_all } else { b_special };
+        while others != 0 {
+            let j = others.trailing_zeros() as usize;
+            others &= others - 1;
+            let y = &b_tokens[j];
             // An initial pairs with any word of its letter, in person names.
             if particle_typo(x, y)
                 || particle_typo(y, x)
