@@ -410,9 +410,30 @@ impl SimilarityMemo {
 /// A text of up to eight bytes as one number, zero-padded; none for a text holding a zero byte
 /// (tokens never do), which padding would make ambiguous.
 fn pack8(b: &[u8]) -> Option<u64> {
-    let mut bytes = [0u8; 8];
-    bytes.get_mut(..b.len())?.copy_from_slice(b);
-    let x = u64::from_le_bytes(bytes);
+    // Two overlapping loads (the bytes they share are the same), not a copy of a variable
+    // length: that was a call to `memcpy` for every pair the bound compares.
+    let n = b.len();
+    let load = |k: usize| -> u64 {
+        match k {
+            4 => u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            2 => u64::from(u16::from_le_bytes([b[0], b[1]])),
+            _ => 0,
+        }
+    };
+    let tail = |k: usize| -> u64 {
+        match k {
+            4 => u64::from(u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]])),
+            2 => u64::from(u16::from_le_bytes([b[n - 2], b[n - 1]])),
+            _ => 0,
+        }
+    };
+    let x = match n {
+        0 => 0,
+        1 => u64::from(b[0]),
+        2..=3 => load(2) | tail(2) << (8 * (n - 2)),
+        4..=8 => load(4) | tail(4) << (8 * (n - 4)),
+        _ => return None,
+    };
     // A zero byte among the text's own (the padding's filled with ones for the test).
     let filled = x | u64::MAX.checked_shl(8 * b.len() as u32).unwrap_or(0);
     let has_zero = filled.wrapping_sub(0x0101_0101_0101_0101) & !filled & 0x8080_8080_8080_8080;
@@ -1038,6 +1059,17 @@ mod tests {
             for (i, &c) in costs.iter().enumerate() {
                 proptest::prop_assert_eq!(Tenths::from(c), indel_cost10(t.as_bytes(), i), "{:?} at {}", t, i);
             }
+        }
+
+        #[test]
+        fn short_texts_pack_as_their_bytes(b in proptest::collection::vec(proptest::num::u8::ANY, 0..12)) {
+            // The packing as a copy into eight zeroed bytes, for texts without a zero byte.
+            let expected = (b.len() <= 8 && !b.contains(&0)).then(|| {
+                let mut bytes = [0u8; 8];
+                bytes[..b.len()].copy_from_slice(&b);
+                u64::from_le_bytes(bytes)
+            });
+            proptest::prop_assert_eq!(pack8(&b), expected);
         }
 
         #[test]
