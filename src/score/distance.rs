@@ -590,8 +590,8 @@ fn run_pending(
             len[l] = b.len();
             max[l] =
                 max_by_length[(longer as usize).min(KERNEL_MAX_LEN)][usize::from(scale != 1.0)];
-            for (j, &c) in b.iter().enumerate() {
-                columns.byte[j + 1][l] = c;
+            for (column, &c) in columns.byte[1..].iter_mut().zip(b) {
+                column[l] = c;
             }
         }
         derive_columns_fast(columns, width);
