@@ -309,10 +309,12 @@ impl<'a> QueryEvidence<'a> {
                 }
             }
         }
-        let mut q_extra = [0f32; STACK];
+        // Every query token (a name longer than the stack's takes the heap, and loses no pair).
+        let (mut q_extra_stack, mut q_extra_heap) = ([0f32; STACK], Vec::new());
+        let q_extra = stack_or_heap(&mut q_extra_stack, &mut q_extra_heap, q.tokens.len());
         let mut c_extra = [0f32; 64];
         if c_free != 0 || c_particles != 0 {
-            for (i, t) in q.tokens.iter().enumerate().take(STACK) {
+            for (i, t) in q.tokens.iter().enumerate() {
                 let mut pairs = 0;
                 if t.class == TokenClass::Particle {
                     pairs |= c_free;

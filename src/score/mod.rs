@@ -203,7 +203,7 @@ pub struct Scorer {
 }
 
 /// Names of up to this many tokens keep the bound's per-token scratch on the stack.
-pub(crate) const STACK_TOKENS: usize = 32;
+pub(crate) const STACK_TOKENS: usize = 16;
 
 /// The first `n` floats of `stack`, or of `heap` (grown to `n`, zeroed) when `stack` is too
 /// short: per-candidate scratch without an allocation for the usual name lengths.

@@ -300,6 +300,58 @@ fn score_bound_prunes_nothing_that_would_be_reported() {
     assert!(hits >= 900, "the generated queries produce hits ({hits})");
 }
 
+/// The same for names longer than the bound keeps on its stack (16 tokens; up to 40 here): its
+/// scratch moves to the heap and the results stay the same.
+#[test]
+fn score_bound_prunes_nothing_in_long_names() {
+    use redflag::policy::Policy;
+    use redflag::screen::Screener;
+    let mut rng = Rng(0x10a9_0e55_1234_0042);
+    let long_name = |rng: &mut Rng| {
+        let words = 17 + rng.below(24);
+        (0..words)
+            .map(|k| match rng.below(6) {
+                0 if k > 0 => "al".to_string(),
+                1 if k > 0 => "bin".to_string(),
+                _ => word(rng),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let listed: Vec<String> = (0..200).map(|_| long_name(&mut rng)).collect();
+    let wl = Watchlist::from_names(EntityKind::Person, listed.iter().cloned());
+    let pruned = Screener::new(wl.clone(), Policy::default());
+    let full = Screener::new(wl, Policy::default()).without_pruning();
+    let mut hits = 0;
+    for i in 0..150 {
+        let base = &listed[rng.below(listed.len())];
+        // A typo in one word (often past the 16th or the 32nd), a particle mistyped, or the name
+        // as listed.
+        let mut words: Vec<String> = base.split(' ').map(str::to_string).collect();
+        let w = rng.below(words.len());
+        match rng.below(3) {
+            0 => {
+                let mut b = words[w].clone().into_bytes();
+                let at = rng.below(b.len());
+                b[at] = b"aeiouktsr"[rng.below(9)];
+                words[w] = String::from_utf8(b).unwrap();
+            }
+            1 => {
+                if let Some(p) = words
+                    .iter_mut()
+                    .skip(16)
+                    .find(|t| *t == "al" || *t == "bin")
+                {
+                    p.insert(0, 'x');
+                }
+            }
+            _ => {}
+        }
+        hits += same_with_and_without_bound(&pruned, &full, &words.join(" "), i);
+    }
+    assert!(hits >= 100, "the long queries produce hits ({hits})");
+}
+
 /// The same on the real OFAC list: listed names and aliases with a typo, a dropped word, the
 /// words in another order, or a common word added, screened with and without the bound.
 #[test]
