@@ -289,18 +289,19 @@ fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
 /// What [`token_similarity`] decides before any distance: Some(similarity) when the pair is
 /// settled by equality, numbers or lengths; otherwise the longer length and the length scale.
 fn similarity_gate(ab: &[u8], bb: &[u8]) -> Result<(f32, f32), f32> {
+    let longer = ab.len().max(bb.len()) as f32;
+    let shorter = ab.len().min(bb.len()) as f32;
+    // Tokens of very different lengths are different words, whatever their letters. (Tested
+    // first, as the cheapest: such tokens are never equal, and numbers or not, they get 0.)
+    if shorter < MIN_LENGTH_RATIO * longer {
+        return Err(0.0);
+    }
     if ab == bb {
         return Err(1.0);
     }
     let a_num = ab.iter().all(u8::is_ascii_digit);
     let b_num = bb.iter().all(u8::is_ascii_digit);
     if a_num || b_num {
-        return Err(0.0);
-    }
-    let longer = ab.len().max(bb.len()) as f32;
-    let shorter = ab.len().min(bb.len()) as f32;
-    // Tokens of very different lengths are different words, whatever their letters.
-    if shorter < MIN_LENGTH_RATIO * longer {
         return Err(0.0);
     }
     // Short names: one real edit in four letters or fewer is a different name (Pol / Pot).
