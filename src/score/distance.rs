@@ -289,13 +289,11 @@ fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
 /// What [`token_similarity`] decides before any distance: Some(similarity) when the pair is
 /// settled by equality, numbers or lengths; otherwise the longer length and the length scale.
 fn similarity_gate(ab: &[u8], bb: &[u8]) -> Result<(f32, f32), f32> {
-    let longer = ab.len().max(bb.len()) as f32;
-    let shorter = ab.len().min(bb.len()) as f32;
-    // Tokens of very different lengths are different words, whatever their letters. (Tested
-    // first, as the cheapest: such tokens are never equal, and numbers or not, they get 0.)
-    if shorter < MIN_LENGTH_RATIO * longer {
+    // Lengths first, as the cheapest test: tokens of very different lengths are never equal,
+    // and numbers or not, they get 0.
+    let Some(gate) = length_gate(ab.len(), bb.len()) else {
         return Err(0.0);
-    }
+    };
     if ab == bb {
         return Err(1.0);
     }
@@ -304,9 +302,16 @@ fn similarity_gate(ab: &[u8], bb: &[u8]) -> Result<(f32, f32), f32> {
     if a_num || b_num {
         return Err(0.0);
     }
+    Ok(gate)
+}
+
+/// What two tokens' lengths decide: none when they differ too much to compare (different
+/// words, whatever their letters), otherwise the longer length and the length scale.
+fn length_gate(a: usize, b: usize) -> Option<(f32, f32)> {
+    let (longer, shorter) = (a.max(b) as f32, a.min(b) as f32);
     // Short names: one real edit in four letters or fewer is a different name (Pol / Pot).
     let scale = if longer <= 4.0 { 1.3 } else { 1.0 };
-    Ok((longer, scale))
+    (shorter >= MIN_LENGTH_RATIO * longer).then_some((longer, scale))
 }
 
 /// The largest distance, in tenths, that keeps a pair at or above [`TOKEN_FLOOR`]: below the
@@ -414,25 +419,13 @@ fn pack8(b: &[u8]) -> Option<u64> {
     // Two overlapping loads (the bytes they share are the same), not a copy of a variable
     // length: that was a call to `memcpy` for every pair the bound compares.
     let n = b.len();
-    let load = |k: usize| -> u64 {
-        match k {
-            4 => u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-            2 => u64::from(u16::from_le_bytes([b[0], b[1]])),
-            _ => 0,
-        }
-    };
-    let tail = |k: usize| -> u64 {
-        match k {
-            4 => u64::from(u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]])),
-            2 => u64::from(u16::from_le_bytes([b[n - 2], b[n - 1]])),
-            _ => 0,
-        }
-    };
+    let u16_at = |i: usize| u64::from(u16::from_le_bytes([b[i], b[i + 1]]));
+    let u32_at = |i: usize| u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]));
     let x = match n {
         0 => 0,
         1 => u64::from(b[0]),
-        2..=3 => load(2) | tail(2) << (8 * (n - 2)),
-        4..=8 => load(4) | tail(4) << (8 * (n - 4)),
+        2..=3 => u16_at(0) | u16_at(n - 2) << (8 * (n - 2)),
+        4..=8 => u32_at(0) | u32_at(n - 4) << (8 * (n - 4)),
         _ => return None,
     };
     // A zero byte among the text's own (the padding's filled with ones for the test).
@@ -481,16 +474,11 @@ pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<
     let a = token.as_bytes();
     // (index in `others`, longer, scale) of the pairs that need a distance.
     let mut pending: Vec<(usize, f32, f32)> = Vec::with_capacity(others.len());
-    // What the gate decides from the other token's length alone, this token's being fixed:
-    // whether the lengths are comparable, and if so the longer one and the scale. Read per
-    // length rather than worked out per pair (a lookup verifies hundreds of entries).
-    let by_length: Vec<Option<(f32, f32)>> = (0..=KERNEL_MAX_LEN)
-        .map(|m| {
-            let (longer, shorter) = (a.len().max(m) as f32, a.len().min(m) as f32);
-            let scale = if longer <= 4.0 { 1.3 } else { 1.0 };
-            (shorter >= MIN_LENGTH_RATIO * longer).then_some((longer, scale))
-        })
-        .collect();
+    // What the gate decides from the other token's length alone, this token's being fixed
+    // (`length_gate`), read per length rather than worked out per pair (a lookup verifies
+    // hundreds of entries).
+    let by_length: [Option<(f32, f32)>; KERNEL_MAX_LEN + 1] =
+        std::array::from_fn(|m| length_gate(a.len(), m));
     // A number is settled by equality alone, and a token past the kernel's length by the
     // scalar distance: both through the general gate.
     let general = a.len() > KERNEL_MAX_LEN || a.iter().all(u8::is_ascii_digit);
@@ -501,11 +489,11 @@ pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<
         }
         let b: &[u8] = other;
         if !general && b.len() <= KERNEL_MAX_LEN {
-            // As `similarity_gate`: equal, then a number (0), then lengths (0); `out` is 0.
-            if b == a {
-                out[k] = 1.0;
-            } else if let Some((longer, scale)) = by_length[b.len()] {
-                if !b.iter().all(u8::is_ascii_digit) {
+            // As `similarity_gate`: lengths (0), equal (1), a number (0); `out` starts at 0.
+            if let Some((longer, scale)) = by_length[b.len()] {
+                if b == a {
+                    out[k] = 1.0;
+                } else if !b.iter().all(u8::is_ascii_digit) {
                     pending.push((k, longer, scale));
                 }
             }
