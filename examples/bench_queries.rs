@@ -7,7 +7,9 @@
 //! on a fresh screener (so the result cache answers nothing; the per-word lookup cache warms up
 //! as it would in a real run). Prints one JSON object on stdout; `--explain` also lists false
 //! alerts and missed listed queries on stderr; `--times FILE` writes each query's latency in
-//! microseconds and the query, slowest first. Not a test: it asserts nothing.
+//! microseconds and the query, slowest first; `--check-bound` screens every query again
+//! without the score bound and reports the hits the bound pruned (`bound_pruned_hits`, each
+//! listed on stderr). Not a test: it asserts nothing.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -46,6 +48,7 @@ fn main() {
     let mut threads = 1usize;
     let mut explain = false;
     let mut times_path: Option<String> = None;
+    let mut check_bound = false;
     let mut lists: Vec<String> = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -53,6 +56,7 @@ fn main() {
             "--threads" => threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(1),
             "--explain" => explain = true,
             "--times" => times_path = args.next(),
+            "--check-bound" => check_bound = true,
             _ => lists.push(a),
         }
     }
@@ -86,6 +90,7 @@ fn main() {
     let rss_after_load = peak_rss_kb();
     let entities = watchlist.entities.len();
     let names: usize = watchlist.entities.iter().map(|e| e.names.len()).sum();
+    let unbounded = check_bound.then(|| watchlist.clone());
     let t = Instant::now();
     let screener = Screener::new(watchlist, Policy::default());
     let build = t.elapsed();
@@ -166,7 +171,40 @@ fn main() {
                 .len()
         })
         .sum();
+    // Hits (name hits at review or above) that scoring every candidate finds and the bound
+    // pruned: the bound must never be below the score, and this counts where it was.
+    let pruned_hits = unbounded.map(|watchlist| {
+        let full = Screener::new(watchlist, Policy::default()).without_pruning();
+        let alerts = |s: &Screener, q: &str| -> Vec<(String, f32)> {
+            let party = Party {
+                role: "consignee".into(),
+                name: q.to_string(),
+                ..Default::default()
+            };
+            s.screen(&party)
+                .hits
+                .into_iter()
+                .filter(|h| h.kind == HitKind::Name && h.decision >= Decision::Review)
+                .map(|h| (format!("{} ({})", h.matched_name, h.entity_id), h.score))
+                .collect()
+        };
+        let missed: Vec<(String, String, f32)> = queries
+            .par_iter()
+            .flat_map_iter(|(q, _)| {
+                let kept = alerts(&screener, q);
+                alerts(&full, q)
+                    .into_iter()
+                    .filter(move |(m, _)| !kept.iter().any(|(k, _)| k == m))
+                    .map(move |(m, score)| (q.clone(), m, score))
+            })
+            .collect();
+        for (q, m, score) in &missed {
+            eprintln!("pruned hit: {q}\t{m}\t{score:.3}");
+        }
+        missed.len()
+    });
     let out = serde_json::json!({
+        "bound_pruned_hits": pruned_hits,
         "entities": entities,
         "names": names,
         "load_ms": load.as_secs_f64() * 1e3,

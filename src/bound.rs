@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
 use crate::model::EntityKind;
-use crate::score::distance::{SimilarityMemo, TOKEN_FLOOR};
+use crate::score::distance::{may_reach_floor, SimilarityMemo, TOKEN_FLOOR};
 use crate::score::{stack_or_heap, NameFacts, Prune, Scorer, STACK_TOKENS};
 use crate::text::{NormName, Token, TokenClass};
 
@@ -60,10 +60,6 @@ struct QueryPosition {
 fn loose(t: &Token) -> bool {
     matches!(t.class, TokenClass::Initial | TokenClass::Particle)
 }
-
-/// Words this short have so few folded trigrams that the index may fail to pair them (see
-/// [`QueryEvidence::bound`]).
-const SHORT_WORD: usize = 5;
 
 fn word(t: &Token) -> bool {
     matches!(t.class, TokenClass::Word | TokenClass::Patronymic)
@@ -290,23 +286,21 @@ impl<'a> QueryEvidence<'a> {
             best
         };
         // Pairs the index cannot vouch for are compared here (each pair once per screened name,
-        // through the memo): an unpaired query word with a short unpaired word of the candidate,
-        // since a letter moved or added (`ARKM` / `AKRAM`, `GHADAFFI` / `HADAA`) leaves a short
-        // word too few folded trigrams to share, and a particle, which the index never searches,
-        // with a word like it (`ABD` / `ABID`). Without this the bound would count such a word as
-        // left over and prune hits the scorer gives 0.80-0.83. Pairs of longer words stay as the
-        // index paired them: comparing them all costs about a third more per query (see
-        // BENCHMARKS.md). The candidate's unpaired words (short ones among them) and particles are
-        // taken before any pair below raises them: each query token is weighed on its own.
-        let (mut c_free, mut c_free_short, mut c_particles) = (0u64, 0u64, 0u64);
+        // through the memo): an unpaired query word with each unpaired word of the candidate,
+        // since a letter moved or added (`ARKM` / `AKRAM`, `IOSRTIH` / `IOSTRIH`, `GHADAFFI` /
+        // `BHADANI`) leaves a word too few folded trigrams to share, and a particle, which the
+        // index never searches, with a word like it (`ABD` / `ABID`). Without this the bound
+        // would count such a word as left over and prune hits the scorer gives 0.80-0.93. Only
+        // pairs whose lengths and consonants let them reach the floor are compared
+        // ([`may_reach_floor`]): most are unrelated words, and comparing them all cost a third
+        // more per query (BENCHMARKS.md). The candidate's unpaired words and particles are taken
+        // before any pair below raises them: each query token is weighed on its own.
+        let (mut c_free, mut c_particles) = (0u64, 0u64);
         for (j, u) in candidate.tokens.iter().enumerate().take(64) {
             if u.class == TokenClass::Particle {
                 c_particles |= 1 << j;
             } else if word(u) && c_best[j] == 0.0 {
                 c_free |= 1 << j;
-                if u.text.len() <= SHORT_WORD {
-                    c_free_short |= 1 << j;
-                }
             }
         }
         // Every query token (a name longer than the stack's takes the heap, and loses no pair).
@@ -319,12 +313,16 @@ impl<'a> QueryEvidence<'a> {
                 if t.class == TokenClass::Particle {
                     pairs |= c_free;
                 } else if word(t) && q_sim(i) == 0.0 {
-                    pairs |= c_particles | c_free_short;
+                    pairs |= c_particles | c_free;
                 }
                 while pairs != 0 {
                     let j = pairs.trailing_zeros() as usize;
                     pairs &= pairs - 1;
-                    let sim = memo.similarity(&t.text, &candidate.tokens[j].text);
+                    let u = &candidate.tokens[j].text;
+                    if !may_reach_floor(&t.text, u) {
+                        continue;
+                    }
+                    let sim = memo.similarity(&t.text, u);
                     if sim >= TOKEN_FLOOR {
                         q_extra[i] = q_extra[i].max(sim);
                         c_extra[j] = c_extra[j].max(sim);

@@ -314,6 +314,17 @@ fn length_gate(a: usize, b: usize) -> Option<(f32, f32)> {
     (shorter >= MIN_LENGTH_RATIO * longer).then_some((longer, scale))
 }
 
+/// Whether two tokens can reach [`TOKEN_FLOOR`] by their lengths and consonants alone (the
+/// gate and [`consonant_bound10`]); false only when they cannot. For pairs the caller would
+/// otherwise not compare at all: most are unrelated words, settled here without the memo.
+pub fn may_reach_floor(a: &str, b: &str) -> bool {
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    match length_gate(ab.len(), bb.len()) {
+        Some((longer, scale)) => consonant_bound10(ab, bb) <= max_distance10(longer, scale),
+        None => false,
+    }
+}
+
 /// The largest distance, in tenths, that keeps a pair at or above [`TOKEN_FLOOR`]: below the
 /// floor a token does not align, so its exact similarity does not matter.
 fn max_distance10(longer: f32, scale: f32) -> u32 {
@@ -1069,6 +1080,32 @@ mod tests {
                 bound as f32 / 10.0 <= distance + 1e-4,
                 "{} / {}: bound {} distance {}", a, b, bound, distance
             );
+        }
+
+        #[test]
+        fn may_reach_floor_never_rules_out_a_pair_at_the_floor(
+            a in "[a-z]{2,10}",
+            edits in proptest::collection::vec((0usize..12, 0u8..3, "[aeiouyhcksztdbpgjvwfmnr]"), 0..4),
+        ) {
+            // A word and a few edits of it (inserted, replaced or deleted letters, the cheap
+            // ones among them): pairs near the floor, which unrelated words never are.
+            let mut b: Vec<u8> = a.clone().into_bytes();
+            for (at, op, letter) in &edits {
+                let at = at % (b.len() + 1);
+                match op {
+                    0 => b.insert(at, letter.as_bytes()[0]),
+                    1 if at < b.len() => b[at] = letter.as_bytes()[0],
+                    _ if at < b.len() => {
+                        b.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            let b = String::from_utf8(b).unwrap();
+            if token_similarity(&a, &b) >= TOKEN_FLOOR {
+                proptest::prop_assert!(may_reach_floor(&a, &b), "{} / {}", a, b);
+                proptest::prop_assert!(may_reach_floor(&b, &a), "{} / {}", b, a);
+            }
         }
 
         #[test]
