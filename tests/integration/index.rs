@@ -468,3 +468,50 @@ fn score_bound_compares_longer_words_the_trigrams_miss() {
         );
     }
 }
+
+/// Every seed and OFAC name and alias screened as a party, with and without the bound: the
+/// check `bench_queries --check-bound` runs, over the list whose pairs of words the trigrams
+/// miss were found pruned (17,000 names; in parallel).
+#[test]
+fn score_bound_prunes_nothing_among_the_listed_names() {
+    use rayon::prelude::*;
+    use redflag::policy::{Decision, Policy};
+    use redflag::screen::{HitKind, Party, Screener};
+    let Some(dir) = crate::util::shared_file("data/ofac-sdn-2019") else {
+        return;
+    };
+    let mut wl = redflag::watchlist::seed();
+    wl.merge(redflag::watchlist::load(&dir, None).unwrap());
+    let names: HashSet<String> = wl
+        .entities
+        .iter()
+        .flat_map(|e| e.names.iter().map(|n| n.text.clone()))
+        .collect();
+    let pruned = Screener::new(wl.clone(), Policy::default());
+    let full = Screener::new(wl, Policy::default()).without_pruning();
+    let alerts = |s: &Screener, name: &str| -> Vec<(String, String, f32)> {
+        let party = Party {
+            role: "consignee".into(),
+            name: name.to_string(),
+            ..Default::default()
+        };
+        s.screen(&party)
+            .hits
+            .into_iter()
+            .filter(|h| h.kind == HitKind::Name && h.decision >= Decision::Review)
+            .map(|h| (h.entity_id, h.matched_name, h.score))
+            .collect()
+    };
+    let missed: Vec<String> = names
+        .par_iter()
+        .flat_map_iter(|name| {
+            let kept = alerts(&pruned, name);
+            alerts(&full, name)
+                .into_iter()
+                .filter(move |hit| !kept.contains(hit))
+                .map(move |(_, listed, score)| format!("{name} -> {listed} ({score})"))
+        })
+        .collect();
+    assert!(names.len() > 17_000, "{} names", names.len());
+    assert!(missed.is_empty(), "hits the bound pruned: {missed:#?}");
+}
