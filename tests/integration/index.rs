@@ -455,7 +455,12 @@ fn score_bound_compares_longer_words_the_trigrams_miss() {
                     && h.decision >= Decision::Review
             })
         };
-        let expected = alert(&full).unwrap_or_else(|| panic!("`{listed}` scores `{}`", party.name));
+        let expected = alert(&full).unwrap_or_else(|| {
+            panic!(
+                "scoring every candidate finds `{listed}` for `{}`",
+                party.name
+            )
+        });
         assert!(
             (0.80..=0.95).contains(&expected.score),
             "{listed}: {}",
