@@ -352,15 +352,16 @@ fn score_bound_prunes_nothing_in_long_names() {
     assert!(hits >= 100, "the long queries produce hits ({hits})");
 }
 
-/// The same on the real OFAC list: listed names and aliases with a typo, a dropped word, the
-/// words in another order, or a common word added, screened with and without the bound.
-#[test]
-fn score_bound_prunes_nothing_on_the_ofac_list() {
+/// Seed + OFAC 2019 (from `../shared`, none without it): every name and alias on it, and
+/// screeners with and without the score bound.
+fn ofac_screeners() -> Option<(
+    Vec<String>,
+    redflag::screen::Screener,
+    redflag::screen::Screener,
+)> {
     use redflag::policy::Policy;
     use redflag::screen::Screener;
-    let Some(dir) = crate::util::shared_file("data/ofac-sdn-2019") else {
-        return;
-    };
+    let dir = crate::util::shared_file("data/ofac-sdn-2019")?;
     let mut wl = redflag::watchlist::seed();
     wl.merge(redflag::watchlist::load(&dir, None).unwrap());
     let names: Vec<String> = wl
@@ -370,6 +371,33 @@ fn score_bound_prunes_nothing_on_the_ofac_list() {
         .collect();
     let pruned = Screener::new(wl.clone(), Policy::default());
     let full = Screener::new(wl, Policy::default()).without_pruning();
+    Some((names, pruned, full))
+}
+
+/// The name hits at review or above for `name` screened as a party.
+fn name_alerts(screener: &redflag::screen::Screener, name: &str) -> Vec<redflag::screen::Hit> {
+    use redflag::policy::Decision;
+    use redflag::screen::{HitKind, Party};
+    let party = Party {
+        role: "consignee".into(),
+        name: name.to_string(),
+        ..Default::default()
+    };
+    screener
+        .screen(&party)
+        .hits
+        .into_iter()
+        .filter(|h| h.kind == HitKind::Name && h.decision >= Decision::Review)
+        .collect()
+}
+
+/// The same on the real OFAC list: listed names and aliases with a typo, a dropped word, the
+/// words in another order, or a common word added, screened with and without the bound.
+#[test]
+fn score_bound_prunes_nothing_on_the_ofac_list() {
+    let Some((names, pruned, full)) = ofac_screeners() else {
+        return;
+    };
     let mut rng = Rng(0x0fac_2019_5eed_0001);
     let mut hits = 0;
     for i in 0..400 {
@@ -399,8 +427,8 @@ fn score_bound_prunes_nothing_on_the_ofac_list() {
 /// the bound compares a candidate's unpaired words of any length with the query's.
 #[test]
 fn score_bound_compares_longer_words_the_trigrams_miss() {
-    use redflag::policy::{Decision, Policy};
-    use redflag::screen::{HitKind, Party, Screener};
+    use redflag::policy::Policy;
+    use redflag::screen::Screener;
     let cases = [
         (
             EntityKind::Person,
@@ -443,24 +471,13 @@ fn score_bound_compares_longer_words_the_trigrams_miss() {
         let wl = Watchlist::from_names(kind, names);
         let pruned = Screener::new(wl.clone(), Policy::default());
         let full = Screener::new(wl, Policy::default()).without_pruning();
-        let party = Party {
-            role: "consignee".into(),
-            name: party.to_string(),
-            ..Default::default()
-        };
         let alert = |s: &Screener| {
-            s.screen(&party).hits.into_iter().find(|h| {
-                h.kind == HitKind::Name
-                    && h.matched_name == listed
-                    && h.decision >= Decision::Review
-            })
+            name_alerts(s, party)
+                .into_iter()
+                .find(|h| h.matched_name == listed)
         };
-        let expected = alert(&full).unwrap_or_else(|| {
-            panic!(
-                "scoring every candidate finds `{listed}` for `{}`",
-                party.name
-            )
-        });
+        let expected = alert(&full)
+            .unwrap_or_else(|| panic!("scoring every candidate finds `{listed}` for `{party}`"));
         assert!(
             (0.80..=0.95).contains(&expected.score),
             "{listed}: {}",
@@ -480,30 +497,14 @@ fn score_bound_compares_longer_words_the_trigrams_miss() {
 #[test]
 fn score_bound_prunes_nothing_among_the_listed_names() {
     use rayon::prelude::*;
-    use redflag::policy::{Decision, Policy};
-    use redflag::screen::{HitKind, Party, Screener};
-    let Some(dir) = crate::util::shared_file("data/ofac-sdn-2019") else {
+    let Some((mut names, pruned, full)) = ofac_screeners() else {
         return;
     };
-    let mut wl = redflag::watchlist::seed();
-    wl.merge(redflag::watchlist::load(&dir, None).unwrap());
-    let names: HashSet<String> = wl
-        .entities
-        .iter()
-        .flat_map(|e| e.names.iter().map(|n| n.text.clone()))
-        .collect();
-    let pruned = Screener::new(wl.clone(), Policy::default());
-    let full = Screener::new(wl, Policy::default()).without_pruning();
-    let alerts = |s: &Screener, name: &str| -> Vec<(String, String, f32)> {
-        let party = Party {
-            role: "consignee".into(),
-            name: name.to_string(),
-            ..Default::default()
-        };
-        s.screen(&party)
-            .hits
+    names.sort_unstable();
+    names.dedup();
+    let alerts = |s: &redflag::screen::Screener, name: &str| -> Vec<(String, String, f32)> {
+        name_alerts(s, name)
             .into_iter()
-            .filter(|h| h.kind == HitKind::Name && h.decision >= Decision::Review)
             .map(|h| (h.entity_id, h.matched_name, h.score))
             .collect()
     };
