@@ -12,12 +12,12 @@ pub const TOKEN_FLOOR: f32 = 0.70;
 /// Tokens whose lengths differ by more than this ratio are not compared at all.
 pub const MIN_LENGTH_RATIO: f32 = 0.6;
 
-fn is_vowel(c: u8) -> bool {
+const fn is_vowel(c: u8) -> bool {
     matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
 }
 
 /// Transliteration siblings: letters that stand for the same sound in different schemes.
-fn sibling_group(c: u8) -> u8 {
+const fn sibling_group(c: u8) -> u8 {
     match c {
         b'c' | b'k' | b'q' => 1,
         b's' | b'z' => 2,
@@ -33,6 +33,8 @@ fn sibling_group(c: u8) -> u8 {
 /// Costs are kept in tenths: every weight below is a multiple of 0.1, so integer sums are exact
 /// and the one-to-many kernel ([`token_similarities`]) computes exactly what the scalar one does.
 type Tenths = u16;
+
+mod pair;
 
 /// A substitution, a digit or an unrelated letter: the full cost.
 const FULL: Tenths = 10;
@@ -218,6 +220,20 @@ fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
         };
         return (d <= max).then_some(d);
     }
+    // Most pairs the scorer and the bound compare are short words: one vector a diagonal.
+    let (shorter, longer) = if n <= m { (a, b) } else { (b, a) };
+    if shorter.len() <= pair::MAX_SHORTER
+        && longer.len() <= pair::MAX_LONGER
+        && max <= pair::MAX_BOUND
+    {
+        return pair::bounded_distance10(shorter, longer, max);
+    }
+    scalar_distance10(a, b, max)
+}
+
+/// [`bounded_distance10`] cell by cell, for tokens of at least one byte each.
+fn scalar_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
+    let (n, m) = (a.len(), b.len());
     // Three rows for the transposition case, the insertion costs of `b` and the deletion
     // costs of `a`; names are short, so they live on the stack.
     const STACK: usize = 32;
@@ -1023,6 +1039,44 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_vector_pair_distance_takes_swaps_doubles_and_its_longest_tokens() {
+        let cases: &[(&str, &str)] = &[
+            ("ab", "ba"),
+            ("akram", "arkam"),
+            ("abab", "baba"),
+            ("aab", "aba"),
+            ("lavrovs", "lavrov"),
+            ("frederick", "frederic"),
+            ("muhammad", "mohammed"),
+            ("s", "z"),
+            ("a1", "a2"),
+            (
+                "abcdefghijklmno",
+                "abcdefghijklmnoabcdefghijklmnoabcdefghijklmnoabc",
+            ),
+            ("abcdefghijklmno", "bacdefghijklmnp"),
+            ("x", "abcdefghijklmnoabcdefghijklmnoabcdefghijklmnoabc"),
+        ];
+        for &(a, b) in cases {
+            for max in [0, 3, 6, 12, 25, 60, pair::MAX_BOUND] {
+                let (a, b) = (a.as_bytes(), b.as_bytes());
+                let (shorter, longer) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+                assert_eq!(
+                    pair::bounded_distance10(shorter, longer, max),
+                    scalar_distance10(a, b, max),
+                    "{:?} / {:?} within {}",
+                    a,
+                    b,
+                    max
+                );
+            }
+        }
+        // A swap of neighbours costs six tenths, a doubled letter three.
+        assert_eq!(pair::bounded_distance10(b"ab", b"ba", 20), Some(6));
+        assert_eq!(pair::bounded_distance10(b"akram", b"akkram", 20), Some(3));
+    }
+
     /// Words over every sibling group, `h`, `y`, digits, doubled letters and a final `s`.
     const SIBLING_WORDS: &str = "[cgjhkqsyi]{0,7}|[abcdfghjkpqstvwxyz1ie]{0,10}";
 
@@ -1081,6 +1135,48 @@ mod tests {
                 bound as f32 / 10.0 <= distance + 1e-4,
                 "{} / {}: bound {} distance {}", a, b, bound, distance
             );
+        }
+
+        #[test]
+        fn the_vector_pair_distance_is_the_scalar_one(
+            // Words over the letters the costs single out (vowels, siblings, `h`, a final `s`,
+            // digits, a byte of a non-Latin letter), from one to the vector's fifteen letters.
+            a in "[aeiouyhckqszjvwfdtbpgmnr1é]{1,13}s?",
+            edits in proptest::collection::vec((0usize..50, 0u8..4, "[aeiouyhcksztdbpgjvwfmnr1]"), 0..6),
+            other in "[aeiouyhckqsztdbpgmnr1]{1,48}",
+            max in 0u32..=pair::MAX_BOUND,
+        ) {
+            // A near spelling of `a` (inserted, replaced, deleted or swapped letters), and an
+            // unrelated word, longer too: both the exact distances and the early way out.
+            let mut near: Vec<u8> = a.clone().into_bytes();
+            for (at, op, letter) in &edits {
+                let at = at % (near.len() + 1);
+                match op {
+                    0 => near.insert(at, letter.as_bytes()[0]),
+                    1 if at < near.len() => near[at] = letter.as_bytes()[0],
+                    2 if at + 1 < near.len() => near.swap(at, at + 1),
+                    _ if at < near.len() && near.len() > 1 => {
+                        near.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            let a = a.as_bytes();
+            for b in [&near[..], other.as_bytes()] {
+                let scalar = scalar_distance10(a, b, max);
+                proptest::prop_assert_eq!(scalar, scalar_distance10(b, a, max));
+                let (shorter, longer) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+                if shorter.len() <= pair::MAX_SHORTER && longer.len() <= pair::MAX_LONGER {
+                    proptest::prop_assert_eq!(
+                        pair::bounded_distance10(shorter, longer, max),
+                        scalar,
+                        "{:?} / {:?}, bound {}",
+                        String::from_utf8_lossy(a),
+                        String::from_utf8_lossy(b),
+                        max
+                    );
+                }
+            }
         }
 
         #[test]
