@@ -54,11 +54,33 @@ pub struct NameIndex {
     skeleton_records: std::sync::OnceLock<SkeletonRecords>,
 }
 
-/// Vocabulary text -> id without a second copy of every text: the table holds ids, hashed and
+/// Vocabulary text -> id without a second copy of every text: the tables hold ids, hashed and
 /// compared through the texts they stand for (on a million-name list, a few hundred MB saved).
-#[derive(Default)]
+/// The map is split in [`VOCAB_SHARDS`] tables by bits of the text's hash, so that a large list's
+/// vocabulary is interned shard by shard, in parallel, each table small enough to stay in the
+/// caches (one table for all made interning half of a million-name build, waiting on memory).
 struct VocabMap {
-    table: hashbrown::HashTable<u32>,
+    shards: Vec<hashbrown::HashTable<u32>>,
+}
+
+/// Shards of the vocabulary map.
+const VOCAB_SHARDS: usize = 16;
+/// Where the shard's bits lie in a text's hash: above those a table's buckets are chosen by,
+/// below the seven its tags take.
+const VOCAB_SHARD_SHIFT: u32 = 40;
+
+fn vocab_shard(hash: u64) -> usize {
+    (hash >> VOCAB_SHARD_SHIFT) as usize & (VOCAB_SHARDS - 1)
+}
+
+impl Default for VocabMap {
+    fn default() -> VocabMap {
+        VocabMap {
+            shards: (0..VOCAB_SHARDS)
+                .map(|_| hashbrown::HashTable::new())
+                .collect(),
+        }
+    }
 }
 
 impl VocabMap {
@@ -68,27 +90,251 @@ impl VocabMap {
     }
 
     fn get(&self, texts: &Texts, text: &str) -> Option<u32> {
-        self.table
-            .find(VocabMap::hash(text), |&id| texts.get(id) == text)
+        let hash = VocabMap::hash(text);
+        self.shards[vocab_shard(hash)]
+            .find(hash, |&id| texts.get(id) == text)
             .copied()
     }
 
     /// Adds `texts[id]`, which must not be in the map yet.
     fn insert(&mut self, texts: &Texts, id: u32) {
         let hash = VocabMap::hash(texts.get(id));
-        self.table
-            .insert_unique(hash, id, |&id| VocabMap::hash(texts.get(id)));
+        self.shards[vocab_shard(hash)].insert_unique(hash, id, |&id| VocabMap::hash(texts.get(id)));
     }
 
     fn of(texts: &Texts) -> VocabMap {
-        let mut map = VocabMap {
-            table: hashbrown::HashTable::with_capacity(texts.len()),
-        };
+        let mut map = VocabMap::default();
+        for shard in &mut map.shards {
+            shard.reserve(texts.len() / VOCAB_SHARDS * 9 / 8 + 16, |_| 0);
+        }
         for id in 0..texts.len() as u32 {
             map.insert(texts, id);
         }
         map
     }
+}
+
+/// One shard of the vocabulary while a list's index is built: its table and texts (ids of its
+/// own, renumbered when the shards are put together), and every (record, entry) pair whose entry
+/// falls in it, in record order.
+#[derive(Default)]
+struct VocabShard {
+    table: hashbrown::HashTable<u32>,
+    texts: Texts,
+    /// What each entry is, at best (a single token beats a join beats an exact-only entry: the
+    /// same text can be several).
+    kinds: Vec<EntryKind>,
+    records: Vec<u32>,
+    entries: Vec<u32>,
+    masks: Vec<u64>,
+}
+
+impl VocabShard {
+    /// The shard's id of `text`, added if new.
+    fn intern(&mut self, hash: u64, text: &str) -> u32 {
+        let texts = &mut self.texts;
+        let entry = self.table.entry(
+            hash,
+            |&id| texts.get(id) == text,
+            |&id| VocabMap::hash(texts.get(id)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let id = texts.len() as u32;
+                texts.push(text);
+                e.insert(id);
+                id
+            }
+        }
+    }
+}
+
+/// A listed name's vocabulary entry on its way to its shard: its text (in the batch's buffer),
+/// the name's record, what the entry is and the name's tokens it stands for.
+struct Occurrence {
+    hash: u64,
+    text: std::ops::Range<u32>,
+    record: u32,
+    kind: EntryKind,
+    mask: u64,
+}
+
+/// The entries of a run of records, by shard.
+struct OccurrenceBatch {
+    text: String,
+    by_shard: Vec<Vec<Occurrence>>,
+}
+
+impl OccurrenceBatch {
+    /// The distinct entries of `records` (numbered from `first`): the same text twice in a name
+    /// (a join equal to a token) is one entry, with both masks.
+    fn of(records: &[NameRecord], first: usize) -> OccurrenceBatch {
+        let mut batch = OccurrenceBatch {
+            text: String::new(),
+            by_shard: (0..VOCAB_SHARDS).map(|_| Vec::new()).collect(),
+        };
+        // The record's entries so far: (shard, index in it).
+        let mut seen: Vec<(usize, usize)> = Vec::new();
+        for (k, r) in records.iter().enumerate() {
+            let record = (first + k) as u32;
+            seen.clear();
+            vocabulary_entries(&r.norm, |entry, mask, kind| {
+                let hash = VocabMap::hash(entry);
+                let by_shard = &mut batch.by_shard;
+                let text = &batch.text;
+                let same = seen.iter().find(|&&(s, i)| {
+                    let o = &by_shard[s][i];
+                    o.hash == hash && &text[o.text.start as usize..o.text.end as usize] == entry
+                });
+                if let Some(&(s, i)) = same {
+                    let o = &mut by_shard[s][i];
+                    o.mask |= mask;
+                    o.kind = o.kind.max(kind);
+                    return;
+                }
+                let start = batch.text.len() as u32;
+                batch.text.push_str(entry);
+                let shard = vocab_shard(hash);
+                seen.push((shard, by_shard[shard].len()));
+                by_shard[shard].push(Occurrence {
+                    hash,
+                    text: start..batch.text.len() as u32,
+                    record,
+                    kind,
+                    mask,
+                });
+            });
+        }
+        batch
+    }
+}
+
+/// Records whose entries are gathered at a time before the shards intern them (a few MB).
+const INTERN_BATCH_RECORDS: usize = 1 << 15;
+/// Records a task gathers the entries of.
+const INTERN_CHUNK_RECORDS: usize = 1 << 10;
+
+/// The vocabulary of `records`, ids numbered by kind (single tokens, joins, exact-only), then
+/// length, and the record postings: a lookup reads the entries of one kind and a window of
+/// lengths, which are then one stretch of ids, texts and counters instead of a scatter over the
+/// whole vocabulary. Entries are gathered per record in parallel and interned per shard in
+/// parallel; the numbering depends on the texts and the records' order only, not on threads.
+fn build_vocabulary(records: &[NameRecord]) -> (VocabMap, Texts, Vec<EntryKind>, Postings<u64>) {
+    let mut shards: Vec<VocabShard> = (0..VOCAB_SHARDS).map(|_| VocabShard::default()).collect();
+    // A listed name gives four to five vocabulary entries (tokens, joins, initials) on the
+    // official lists and on the generated million: each table sized once.
+    // A name has about eight entries before duplicates are merged: reserved, not written
+    // (untouched pages cost no memory), so the lists never grow by copying.
+    for shard in &mut shards {
+        shard
+            .table
+            .reserve(records.len() * 5 / VOCAB_SHARDS + 16, |_| 0);
+        let pairs = records.len() * 9 / VOCAB_SHARDS + 16;
+        shard.records.reserve(pairs);
+        shard.entries.reserve(pairs);
+        shard.masks.reserve(pairs);
+    }
+    for (b, batch) in records.chunks(INTERN_BATCH_RECORDS).enumerate() {
+        let first = b * INTERN_BATCH_RECORDS;
+        let batches: Vec<OccurrenceBatch> = batch
+            .par_chunks(INTERN_CHUNK_RECORDS)
+            .enumerate()
+            .map(|(c, chunk)| OccurrenceBatch::of(chunk, first + c * INTERN_CHUNK_RECORDS))
+            .collect();
+        shards.par_iter_mut().enumerate().for_each(|(s, shard)| {
+            for batch in &batches {
+                for o in &batch.by_shard[s] {
+                    let text = &batch.text[o.text.start as usize..o.text.end as usize];
+                    let id = shard.intern(o.hash, text);
+                    if shard.kinds.len() <= id as usize {
+                        shard.kinds.push(o.kind);
+                    }
+                    let kind = &mut shard.kinds[id as usize];
+                    *kind = (*kind).max(o.kind);
+                    shard.records.push(o.record);
+                    shard.entries.push(id);
+                    shard.masks.push(o.mask);
+                }
+            }
+        });
+    }
+    // The final numbering: by kind, length, then shard and the shard's own order.
+    let mut keyed: Vec<(std::cmp::Reverse<EntryKind>, u32, u32, u32)> = shards
+        .iter()
+        .enumerate()
+        .flat_map(|(s, shard)| {
+            (0..shard.texts.len() as u32).map(move |id| {
+                let span = shard.texts.span(id);
+                (
+                    std::cmp::Reverse(shard.kinds[id as usize]),
+                    (span.end - span.start) as u32,
+                    s as u32,
+                    id,
+                )
+            })
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let mut renumbered: Vec<Vec<u32>> = shards.iter().map(|s| vec![0; s.texts.len()]).collect();
+    let mut texts = Texts::default();
+    let mut kinds = Vec::with_capacity(keyed.len());
+    for (new, &(std::cmp::Reverse(kind), _, s, id)) in keyed.iter().enumerate() {
+        renumbered[s as usize][id as usize] = new as u32;
+        texts.push(shards[s as usize].texts.get(id));
+        kinds.push(kind);
+    }
+    drop(keyed);
+    for shard in &mut shards {
+        (shard.texts, shard.kinds) = Default::default();
+    }
+    // Each entry's records in record order (a shard's pairs are), as a counting sort.
+    let keys = texts.len();
+    let mut offsets = vec![0u32; keys + 1];
+    for (shard, new) in shards.iter().zip(&renumbered) {
+        for &id in &shard.entries {
+            offsets[new[id as usize] as usize + 1] += 1;
+        }
+    }
+    for k in 0..keys {
+        offsets[k + 1] += offsets[k];
+    }
+    let total = offsets[keys] as usize;
+    let mut cursor: Vec<u32> = offsets[..keys].to_vec();
+    let (mut ids, mut payloads) = (vec![0u32; total], vec![0u64; total]);
+    // Shard by shard, each shard's pairs freed once placed.
+    for (shard, new) in shards.iter_mut().zip(&renumbered) {
+        let (records, entries, masks) = (
+            std::mem::take(&mut shard.records),
+            std::mem::take(&mut shard.entries),
+            std::mem::take(&mut shard.masks),
+        );
+        for ((id, record), mask) in entries.into_iter().zip(records).zip(masks) {
+            let at = &mut cursor[new[id as usize] as usize];
+            ids[*at as usize] = record;
+            payloads[*at as usize] = mask;
+            *at += 1;
+        }
+    }
+    let postings = Postings {
+        offsets,
+        ids,
+        payloads,
+    };
+    // The tables become the map: an entry's hash is its text's, whatever its id.
+    let map = VocabMap {
+        shards: shards
+            .into_iter()
+            .zip(&renumbered)
+            .map(|(mut shard, new)| {
+                for id in shard.table.iter_mut() {
+                    *id = new[*id as usize];
+                }
+                shard.table
+            })
+            .collect(),
+    };
+    (map, texts, kinds, postings)
 }
 
 /// The vocabulary's texts in one buffer, in id order. Ids are numbered by kind and length (see
@@ -290,32 +536,6 @@ fn offsets_of(keys: usize, keys_of: &[u32]) -> Vec<u32> {
         offsets[k + 1] += offsets[k];
     }
     offsets
-}
-
-impl Postings<u64> {
-    /// Record postings from each record's distinct entries (`entries[end[r - 1]..end[r]]`) and
-    /// their token masks: each entry's records come out in record order.
-    fn by_record(keys: usize, entries: &[u32], masks: &[u64], end: &[u32]) -> Postings<u64> {
-        let offsets = offsets_of(keys, entries);
-        let mut cursor: Vec<u32> = offsets[..keys].to_vec();
-        let mut ids = vec![0u32; entries.len()];
-        let mut payloads = vec![0u64; entries.len()];
-        let mut start = 0;
-        for (record, &stop) in end.iter().enumerate() {
-            for k in start..stop as usize {
-                let at = &mut cursor[entries[k] as usize];
-                ids[*at as usize] = record as u32;
-                payloads[*at as usize] = masks[k];
-                *at += 1;
-            }
-            start = stop as usize;
-        }
-        Postings {
-            offsets,
-            ids,
-            payloads,
-        }
-    }
 }
 
 impl<P: Copy + Ord> Postings<P> {
@@ -615,75 +835,10 @@ impl NameIndex {
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
         };
-        // Each record's entries (vocabulary id, token mask), one per id, flattened in record
-        // order: the postings are filled from these by a counting sort, with no sorted copy.
-        let mut record_entries: Vec<u32> = Vec::with_capacity(records.len() * 8);
-        let mut record_masks: Vec<u64> = Vec::with_capacity(records.len() * 8);
-        let mut record_end: Vec<u32> = Vec::with_capacity(records.len());
-        // What each vocabulary entry is, at best: a single token beats a join beats an exact-only
-        // entry (the same text can be several).
-        let mut entry_kind: Vec<EntryKind> = Vec::new();
-        for r in &records {
-            let start = record_entries.len();
-            vocabulary_entries(&r.norm, |entry, mask, kind| {
-                let id = index.intern(entry);
-                if entry_kind.len() <= id as usize {
-                    entry_kind.resize(id as usize + 1, EntryKind::ExactOnly);
-                }
-                entry_kind[id as usize] = entry_kind[id as usize].max(kind);
-                // The same text twice in a name (a join equal to a token) is one entry.
-                match record_entries[start..].iter().position(|&e| e == id) {
-                    Some(k) => record_masks[start + k] |= mask,
-                    None => {
-                        record_entries.push(id);
-                        record_masks.push(mask);
-                    }
-                }
-            });
-            record_end.push(record_entries.len() as u32);
-        }
-        // Renumber the vocabulary by kind (single tokens, joins, exact-only), then length: a
-        // lookup reads the entries of one kind and a window of lengths, which are then one
-        // stretch of ids, texts and counters instead of a scatter over the whole vocabulary.
-        let mut keyed: Vec<(std::cmp::Reverse<EntryKind>, u32, u32)> = index
-            .vocab_text
-            .ends
-            .iter()
-            .enumerate()
-            .map(|(id, &end)| {
-                let start = if id == 0 {
-                    0
-                } else {
-                    index.vocab_text.ends[id - 1]
-                };
-                (std::cmp::Reverse(entry_kind[id]), end - start, id as u32)
-            })
-            .collect();
-        keyed.sort_unstable();
-        let by_order: Vec<u32> = keyed.into_iter().map(|(_, _, id)| id).collect();
-        let mut renumbered = vec![0u32; by_order.len()];
-        let mut texts = Texts::default();
-        for (new, &old) in by_order.iter().enumerate() {
-            renumbered[old as usize] = new as u32;
-            texts.push(index.vocab_text.get(old));
-        }
-        entry_kind = by_order
-            .iter()
-            .map(|&old| entry_kind[old as usize])
-            .collect();
-        for e in &mut record_entries {
-            *e = renumbered[*e as usize];
-        }
-        index.vocab = VocabMap::of(&texts);
-        index.vocab_text = texts;
-        drop((by_order, renumbered));
-        index.postings = Postings::by_record(
-            index.vocab_text.len(),
-            &record_entries,
-            &record_masks,
-            &record_end,
-        );
-        drop((record_entries, record_masks, record_end));
+        let (vocab, vocab_text, entry_kind, postings) = build_vocabulary(&records);
+        index.vocab = vocab;
+        index.vocab_text = vocab_text;
+        index.postings = postings;
         // Each entry's gram ids, flattened (4 bytes a gram: the postings are filled from these
         // without a sorted copy of every (gram, entry, order) triple, a third of the build's
         // memory on a large list).
@@ -775,16 +930,6 @@ impl NameIndex {
         };
         index.build_embedded();
         Ok(index)
-    }
-
-    fn intern(&mut self, text: &str) -> u32 {
-        if let Some(id) = self.vocab.get(&self.vocab_text, text) {
-            return id;
-        }
-        let id = self.vocab_text.len() as u32;
-        self.vocab_text.push(text);
-        self.vocab.insert(&self.vocab_text, id);
-        id
     }
 
     /// Folded skeletons of the vocabulary (acronyms aside) -> their ids.
@@ -1318,6 +1463,79 @@ mod tests {
     use super::*;
     fn list(names: &[&str]) -> Watchlist {
         Watchlist::from_names(EntityKind::Organization, names.iter().copied())
+    }
+
+    /// Names enough for several interning batches, of words drawn from a small stock (so that
+    /// most entries repeat across names and shards), one of them with a join equal to a token.
+    fn many_names() -> Vec<String> {
+        let words = [
+            "sernia", "robin", "trade", "tools", "planar", "ocs", "casic", "nord",
+        ];
+        let mut names: Vec<String> = (0..INTERN_BATCH_RECORDS + 3 * INTERN_CHUNK_RECORDS + 7)
+            .map(|i| {
+                let (a, b, c) = (i % 8, (i / 8) % 8, i / 64);
+                format!("{} {} {c}x", words[a], words[b])
+            })
+            .collect();
+        names.push("Robin Trade Robintrade".into());
+        names
+    }
+
+    #[test]
+    fn the_vocabulary_is_numbered_alike_on_any_number_of_threads() {
+        let names = many_names();
+        let watchlist = list(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        let build = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| NameIndex::build(&watchlist))
+        };
+        let (one, two) = (build(1), build(2));
+        let texts = |i: &NameIndex| i.vocab_text.iter().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(texts(&one), texts(&two));
+        assert_eq!(one.postings.offsets, two.postings.offsets);
+        assert_eq!(one.postings.ids, two.postings.ids);
+        assert_eq!(one.postings.payloads, two.postings.payloads);
+
+        // Every text is found again under its id, ids run by kind then length, and each entry's
+        // records come in record order, each with the entry's tokens.
+        let idx = two;
+        let mut seen = std::collections::HashSet::new();
+        for (id, text) in idx.vocab_text.iter().enumerate() {
+            assert_eq!(
+                idx.vocab.get(&idx.vocab_text, text),
+                Some(id as u32),
+                "{text}"
+            );
+            assert!(seen.insert(text), "{text} twice");
+            let records = &idx.postings.ids[idx.postings.range(id as u32)];
+            assert!(
+                !records.is_empty() && records.windows(2).all(|w| w[0] < w[1]),
+                "{text}"
+            );
+        }
+        assert_eq!(idx.vocab.get(&idx.vocab_text, "notlisted"), None);
+        // By kind (tokens, joins, exact-only), each kind by length: two steps back at most.
+        let lengths: Vec<usize> = idx.vocab_text.iter().map(str::len).collect();
+        assert!(lengths.windows(2).filter(|w| w[1] < w[0]).count() <= 2);
+        // Each name with the word once: one posting each.
+        let id = |t: &str| idx.vocab.get(&idx.vocab_text, t).unwrap();
+        let with_sernia = names
+            .iter()
+            .filter(|n| n.split(' ').any(|w| w == "sernia"))
+            .count();
+        assert_eq!(idx.postings.range(id("sernia")).len(), with_sernia);
+        assert_eq!(with_sernia, 8407);
+        // The join equal to a token in one name: one entry, standing for all three tokens.
+        let last = (idx.records.len() - 1) as u32;
+        let range = idx.postings.range(id("robintrade"));
+        let at = idx.postings.ids[range.clone()]
+            .iter()
+            .position(|&r| r == last)
+            .unwrap();
+        assert_eq!(idx.postings.payloads[range][at], 0b111);
     }
 
     fn found(idx: &NameIndex, q: &str) -> Vec<u32> {
