@@ -214,6 +214,8 @@ impl OccurrenceBatch {
 const INTERN_BATCH_RECORDS: usize = 1 << 15;
 /// Records a task gathers the entries of.
 const INTERN_CHUNK_RECORDS: usize = 1 << 10;
+/// Vocabulary entries a task takes the grams of.
+const GRAM_CHUNK_ENTRIES: usize = 1 << 13;
 
 /// The vocabulary of `records`, ids numbered by kind (single tokens, joins, exact-only), then
 /// length, and the record postings: a lookup reads the entries of one kind and a window of
@@ -841,33 +843,85 @@ impl NameIndex {
         index.postings = postings;
         // Each entry's gram ids, flattened (4 bytes a gram: the postings are filled from these
         // without a sorted copy of every (gram, entry, order) triple, a third of the build's
-        // memory on a large list).
-        let mut grams = Vec::new();
-        let mut entry_grams: Vec<u32> = Vec::with_capacity(index.vocab_text.len() * 8);
-        let mut entry_gram_end: Vec<u32> = Vec::with_capacity(index.vocab_text.len());
-        let mut order_of: Vec<u16> = Vec::with_capacity(index.vocab_text.len());
-        for (id, text) in index.vocab_text.iter().enumerate() {
-            let join = match entry_kind[id] {
-                EntryKind::Token => false,
-                EntryKind::Join => true,
-                // Acronyms and unspaced names align only when spelled exactly.
-                EntryKind::ExactOnly => {
-                    index.gram_count.push(0);
-                    entry_gram_end.push(entry_grams.len() as u32);
-                    order_of.push(0);
-                    continue;
+        // memory on a large list). In parallel, in two passes over chunks of entries: the
+        // grams each chunk meets first, numbered in entry order (as one pass would), and each
+        // entry's number of grams; then the gram ids, written where each chunk's go.
+        let texts = &index.vocab_text;
+        let searched = |id: usize| entry_kind[id] != EntryKind::ExactOnly;
+        let chunks: Vec<std::ops::Range<usize>> = (0..texts.len())
+            .step_by(GRAM_CHUNK_ENTRIES)
+            .map(|lo| lo..texts.len().min(lo + GRAM_CHUNK_ENTRIES))
+            .collect();
+        let firsts: Vec<(Vec<[u8; 3]>, Vec<u16>)> = chunks
+            .par_iter()
+            .map(|range| {
+                let (mut seen, mut firsts) = (HashMap::default(), Vec::new());
+                let mut counts = Vec::with_capacity(range.len());
+                let mut grams = Vec::new();
+                for id in range.clone() {
+                    if !searched(id) {
+                        // Acronyms and unspaced names align only when spelled exactly.
+                        counts.push(0);
+                        continue;
+                    }
+                    trigrams(&folded_key(texts.get(id as u32)), &mut grams);
+                    counts.push(grams.len() as u16);
+                    for g in &grams {
+                        if seen.insert(*g, ()).is_none() {
+                            firsts.push(*g);
+                        }
+                    }
                 }
-            };
-            trigrams(&folded_key(text), &mut grams);
-            index.gram_count.push(grams.len() as u16);
-            for g in &grams {
+                (firsts, counts)
+            })
+            .collect();
+        for (chunk_firsts, counts) in firsts {
+            for g in chunk_firsts {
                 let next = index.grams.len() as u32;
-                entry_grams.push(*index.grams.entry(*g).or_insert(next));
+                index.grams.entry(g).or_insert(next);
             }
-            entry_gram_end.push(entry_grams.len() as u32);
-            // Ordered by kind (single tokens first), then length: see `lookup`.
-            order_of.push(gram_order(join, text.len()));
+            index.gram_count.extend(counts);
         }
+        let mut entry_gram_end: Vec<u32> = Vec::with_capacity(texts.len());
+        let mut total = 0u32;
+        for &count in &index.gram_count {
+            total += u32::from(count);
+            entry_gram_end.push(total);
+        }
+        let mut entry_grams: Vec<u32> = vec![0; total as usize];
+        let mut slices = Vec::with_capacity(chunks.len());
+        let mut rest = &mut entry_grams[..];
+        for range in &chunks {
+            let start = if range.start == 0 {
+                0
+            } else {
+                entry_gram_end[range.start - 1]
+            };
+            let (this, next) = rest.split_at_mut((entry_gram_end[range.end - 1] - start) as usize);
+            slices.push((range.clone(), this));
+            rest = next;
+        }
+        let gram_ids = &index.grams;
+        slices.into_par_iter().for_each(|(range, out)| {
+            let (mut grams, mut at) = (Vec::new(), 0);
+            for id in range.filter(|&id| searched(id)) {
+                trigrams(&folded_key(texts.get(id as u32)), &mut grams);
+                for g in &grams {
+                    out[at] = gram_ids[g];
+                    at += 1;
+                }
+            }
+        });
+        // Ordered by kind (single tokens first), then length: see `lookup`.
+        let order_of: Vec<u16> = texts
+            .iter()
+            .zip(&entry_kind)
+            .map(|(text, kind)| match kind {
+                EntryKind::Token => gram_order(false, text.len()),
+                EntryKind::Join => gram_order(true, text.len()),
+                EntryKind::ExactOnly => 0,
+            })
+            .collect();
         index.gram_postings =
             Postings::by_payload(index.grams.len(), &entry_grams, &entry_gram_end, &order_of);
 
