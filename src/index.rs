@@ -103,10 +103,13 @@ impl VocabMap {
     }
 
     fn of(texts: &Texts) -> VocabMap {
-        let mut map = VocabMap::default();
-        for shard in &mut map.shards {
-            shard.reserve(texts.len() / VOCAB_SHARDS * 9 / 8 + 16, |_| 0);
-        }
+        let mut map = VocabMap {
+            shards: (0..VOCAB_SHARDS)
+                .map(|_| {
+                    hashbrown::HashTable::with_capacity(texts.len() / VOCAB_SHARDS * 9 / 8 + 16)
+                })
+                .collect(),
+        };
         for id in 0..texts.len() as u32 {
             map.insert(texts, id);
         }
@@ -223,15 +226,15 @@ const GRAM_CHUNK_ENTRIES: usize = 1 << 13;
 /// whole vocabulary. Entries are gathered per record in parallel and interned per shard in
 /// parallel; the numbering depends on the texts and the records' order only, not on threads.
 fn build_vocabulary(records: &[NameRecord]) -> (VocabMap, Texts, Vec<EntryKind>, Postings<u64>) {
-    let mut shards: Vec<VocabShard> = (0..VOCAB_SHARDS).map(|_| VocabShard::default()).collect();
     // A listed name gives four to five vocabulary entries (tokens, joins, initials) on the
     // official lists and on the generated million: each table sized once (reserving the
     // shards' pair lists too measured no faster, and more memory at 100,000 names).
-    for shard in &mut shards {
-        shard
-            .table
-            .reserve(records.len() * 5 / VOCAB_SHARDS + 16, |_| 0);
-    }
+    let mut shards: Vec<VocabShard> = (0..VOCAB_SHARDS)
+        .map(|_| VocabShard {
+            table: hashbrown::HashTable::with_capacity(records.len() * 5 / VOCAB_SHARDS + 16),
+            ..VocabShard::default()
+        })
+        .collect();
     for (b, batch) in records.chunks(INTERN_BATCH_RECORDS).enumerate() {
         let first = b * INTERN_BATCH_RECORDS;
         let batches: Vec<OccurrenceBatch> = batch

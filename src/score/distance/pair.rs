@@ -10,6 +10,7 @@
 //! recurrence's definition, which is the scalar [`super::bounded_distance10`]'s: this computes
 //! exactly what it does (a test compares them on random pairs).
 
+#[cfg(target_arch = "x86_64")]
 use super::{is_vowel, sibling_group, FULL, SWAP};
 
 /// Lanes of one vector: row 0 and the shorter token's letters.
@@ -22,9 +23,11 @@ pub(super) const MAX_LONGER: usize = 48;
 pub(super) const MAX_BOUND: u32 = 200;
 /// The reversed column buffers: every diagonal's load, one vector at an offset from 1 to
 /// `n + m + 1`, stays inside.
+#[cfg(target_arch = "x86_64")]
 const COLUMNS: usize = MAX_SHORTER + MAX_LONGER + ROWS + 2;
 
 /// What the recurrence needs of a byte, read from one table entry.
+#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 struct ByteClass {
     /// 0xff for a vowel.
@@ -41,6 +44,7 @@ struct ByteClass {
     digit: bool,
 }
 
+#[cfg(target_arch = "x86_64")]
 static CLASSES: [ByteClass; 256] = {
     let mut classes = [ByteClass {
         vowel: 0,
@@ -74,6 +78,7 @@ static CLASSES: [ByteClass; 256] = {
 
 /// Each byte of `s` with its class and its insertion or deletion cost, as
 /// [`super::indel_costs10`] gives it, in one pass and from one table.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn for_each_byte(s: &[u8], mut f: impl FnMut(usize, u8, &ByteClass, u8)) {
     let n = s.len();
