@@ -331,7 +331,7 @@ fn length_gate(a: usize, b: usize) -> Option<(f32, f32)> {
 }
 
 /// Whether two tokens can reach [`TOKEN_FLOOR`] by their lengths and consonants alone (the
-/// gate and [`consonant_bound10`]); false only when they cannot. The score bound compares an
+/// gate and `consonant_bound10`); false only when they cannot. The score bound compares an
 /// unpaired query word with every unpaired word of hundreds of candidates; most are unrelated
 /// words, settled here without the memo's hashing or a distance.
 pub fn may_reach_floor(a: &str, b: &str) -> bool {

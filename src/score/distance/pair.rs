@@ -7,8 +7,8 @@
 //! (row 0 and up to fifteen letters) and each diagonal is a few dozen vector operations, where
 //! the scalar recurrence spends about as many instructions on each cell. Not here: comparing one
 //! token with many (the lookup's kernel, thirty-two tokens a run, in the parent module), or the
-//! recurrence's definition, which is the scalar [`super::bounded_distance10`]'s: this computes
-//! exactly what it does (a test compares them on random pairs).
+//! recurrence's definition, which is the scalar [`super::scalar_distance10`]'s: this computes
+//! exactly what it does (a proptest compares them on near and unrelated spellings).
 
 #[cfg(target_arch = "x86_64")]
 use super::{is_vowel, sibling_group, FULL, SWAP};
@@ -151,8 +151,9 @@ pub(super) fn bounded_distance10(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
     });
 
     // SAFETY: SSE2 is part of x86_64. Every row load reads one of the 16-byte arrays above;
-    // every column load reads 16 bytes at an offset from 1 to k + 1 = n + m + 2 of arrays of
-    // `COLUMNS` >= MAX_SHORTER + MAX_LONGER + 18 bytes.
+    // every column load reads 16 bytes at an offset from 1 (`k - d` on the last diagonal) to
+    // k = n + m + 1 (`k - d + 1` on the first), so up to byte n + m + 16 < `COLUMNS` (n and m
+    // at most MAX_SHORTER and MAX_LONGER, asserted above).
     unsafe {
         let row = |v: &[u8; ROWS]| _mm_loadu_si128(v.as_ptr().cast());
         let (del, letter, vowel5, group, no_letter) = (
