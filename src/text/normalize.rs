@@ -329,8 +329,19 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
             _ => None,
         };
         if let Some(v) = value {
-            tokens[last] = Token {
-                text: u32::to_string(&v).into(),
+            // After a round ten it is the units, as `forty 4` is 44 (`XX I` is 21): read as two
+            // numbers, the key would read as one the next time it is normalized.
+            let before = &tokens[last - 1];
+            let tens = (before.class == TokenClass::Number)
+                .then(|| before.text.parse::<u32>().ok())
+                .flatten()
+                .filter(|t| (20..100).contains(t) && t % 10 == 0 && v < 10);
+            if tens.is_some() {
+                tokens.pop();
+            }
+            let at = tokens.len() - 1;
+            tokens[at] = Token {
+                text: u32::to_string(&(tens.unwrap_or(0) + v)).into(),
                 class: TokenClass::Number,
             };
         }
@@ -922,6 +933,12 @@ mod tests {
             "bain capital fund 11"
         );
         assert_eq!(keys("Snow Storm V", EntityKind::Vessel).0, "snow storm 5");
+        // After a round ten, the units (read again, `20 1` would be 21).
+        assert_eq!(keys("Fund XX I", org).0, "fund 21");
+        assert_eq!(keys("Fund 20 I", org).0, "fund 21");
+        assert_eq!(keys("Fund XX V", org).0, "fund 25");
+        assert_eq!(keys("Fund XX X", org).0, "fund 20 10");
+        assert_eq!(keys("Fund 21 I", org).0, "fund 21 1");
         assert_eq!(keys("Malcolm X", EntityKind::Person).0, "malcolm x");
         assert_eq!(keys("X", org).0, "x");
         let n = normalize("Trust I", org);
