@@ -75,15 +75,26 @@ fn vocab_shard(hash: u64) -> usize {
 
 impl Default for VocabMap {
     fn default() -> VocabMap {
-        VocabMap {
-            shards: (0..VOCAB_SHARDS)
-                .map(|_| hashbrown::HashTable::new())
-                .collect(),
-        }
+        VocabMap::with_capacity(0)
     }
 }
 
 impl VocabMap {
+    /// Tables for about `entries` texts in all (an eighth more each: the shards are not all
+    /// equally full).
+    fn with_capacity(entries: usize) -> VocabMap {
+        let each = if entries == 0 {
+            0
+        } else {
+            entries / VOCAB_SHARDS * 9 / 8 + 16
+        };
+        VocabMap {
+            shards: (0..VOCAB_SHARDS)
+                .map(|_| hashbrown::HashTable::with_capacity(each))
+                .collect(),
+        }
+    }
+
     fn hash(text: &str) -> u64 {
         use std::hash::BuildHasher;
         rustc_hash::FxBuildHasher.hash_one(text)
@@ -103,13 +114,7 @@ impl VocabMap {
     }
 
     fn of(texts: &Texts) -> VocabMap {
-        let mut map = VocabMap {
-            shards: (0..VOCAB_SHARDS)
-                .map(|_| {
-                    hashbrown::HashTable::with_capacity(texts.len() / VOCAB_SHARDS * 9 / 8 + 16)
-                })
-                .collect(),
-        };
+        let mut map = VocabMap::with_capacity(texts.len());
         for id in 0..texts.len() as u32 {
             map.insert(texts, id);
         }
@@ -229,9 +234,11 @@ fn build_vocabulary(records: &[NameRecord]) -> (VocabMap, Texts, Vec<EntryKind>,
     // A listed name gives four to five vocabulary entries (tokens, joins, initials) on the
     // official lists and on the generated million: each table sized once (reserving the
     // shards' pair lists too measured no faster, and more memory at 100,000 names).
-    let mut shards: Vec<VocabShard> = (0..VOCAB_SHARDS)
-        .map(|_| VocabShard {
-            table: hashbrown::HashTable::with_capacity(records.len() * 5 / VOCAB_SHARDS + 16),
+    let mut shards: Vec<VocabShard> = VocabMap::with_capacity(records.len() * 5)
+        .shards
+        .into_iter()
+        .map(|table| VocabShard {
+            table,
             ..VocabShard::default()
         })
         .collect();
@@ -290,15 +297,13 @@ fn build_vocabulary(records: &[NameRecord]) -> (VocabMap, Texts, Vec<EntryKind>,
     }
     // Each entry's records in record order (a shard's pairs are), as a counting sort.
     let keys = texts.len();
-    let mut offsets = vec![0u32; keys + 1];
-    for (shard, new) in shards.iter().zip(&renumbered) {
-        for &id in &shard.entries {
-            offsets[new[id as usize] as usize + 1] += 1;
-        }
-    }
-    for k in 0..keys {
-        offsets[k + 1] += offsets[k];
-    }
+    let offsets = offsets_of(
+        keys,
+        shards
+            .iter()
+            .zip(&renumbered)
+            .flat_map(|(shard, new)| shard.entries.iter().map(|&id| new[id as usize])),
+    );
     let total = offsets[keys] as usize;
     let mut cursor: Vec<u32> = offsets[..keys].to_vec();
     let (mut ids, mut payloads) = (vec![0u32; total], vec![0u64; total]);
@@ -527,9 +532,9 @@ struct Postings<P> {
 }
 
 /// Offsets of lists from the number of ids under each key: `offsets[k]..offsets[k + 1]`.
-fn offsets_of(keys: usize, keys_of: &[u32]) -> Vec<u32> {
+fn offsets_of(keys: usize, keys_of: impl IntoIterator<Item = u32>) -> Vec<u32> {
     let mut offsets = vec![0u32; keys + 1];
-    for &k in keys_of {
+    for k in keys_of {
         offsets[k as usize + 1] += 1;
     }
     for k in 0..keys {
@@ -548,7 +553,7 @@ impl<P: Copy + Ord> Postings<P> {
             let start = if id == 0 { 0 } else { end[id - 1] as usize };
             &keys_of[start..end[id] as usize]
         };
-        let offsets = offsets_of(keys, keys_of);
+        let offsets = offsets_of(keys, keys_of.iter().copied());
         let mut order: Vec<u32> = (0..end.len() as u32).collect();
         order.sort_by_key(|&id| payload[id as usize]);
         let mut cursor: Vec<u32> = offsets[..keys].to_vec();
@@ -853,7 +858,7 @@ impl NameIndex {
         let firsts: Vec<(Vec<[u8; 3]>, Vec<u16>)> = chunks
             .par_iter()
             .map(|range| {
-                let (mut seen, mut firsts) = (HashMap::default(), Vec::new());
+                let (mut seen, mut firsts) = (rustc_hash::FxHashSet::default(), Vec::new());
                 let mut counts = Vec::with_capacity(range.len());
                 let mut grams = Vec::new();
                 for id in range.clone() {
@@ -865,7 +870,7 @@ impl NameIndex {
                     trigrams(&folded_key(texts.get(id as u32)), &mut grams);
                     counts.push(grams.len() as u16);
                     for g in &grams {
-                        if seen.insert(*g, ()).is_none() {
+                        if seen.insert(*g) {
                             firsts.push(*g);
                         }
                     }

@@ -332,16 +332,16 @@ pub fn normalize(name: &str, kind: EntityKind) -> NormName {
             // After a round ten it is the units, as `forty 4` is 44 (`XX I` is 21): read as two
             // numbers, the key would read as one the next time it is normalized.
             let before = &tokens[last - 1];
-            let tens = (before.class == TokenClass::Number)
+            let joined = (before.class == TokenClass::Number)
                 .then(|| before.text.parse::<u32>().ok())
                 .flatten()
-                .filter(|t| (20..100).contains(t) && t % 10 == 0 && v < 10);
-            if tens.is_some() {
+                .and_then(|tens| tens_and_units(tens, v));
+            if joined.is_some() {
                 tokens.pop();
             }
             let at = tokens.len() - 1;
             tokens[at] = Token {
-                text: u32::to_string(&(tens.unwrap_or(0) + v)).into(),
+                text: u32::to_string(&joined.unwrap_or(v)).into(),
                 class: TokenClass::Number,
             };
         }
@@ -571,24 +571,21 @@ fn leet_to_letters(token: String) -> String {
 fn numbers_and_expansions(words: Vec<String>) -> Vec<String> {
     let terms = &*TERMS;
     let mut out: Vec<String> = Vec::with_capacity(words.len());
-    let mut pending_tens: Option<u32> = None;
+    // The number just written, which the next may be the units of.
+    let mut last_number: Option<u32> = None;
     for w in words {
         let value = number_value(&w, terms);
         if let Some(v) = value {
-            if let Some(t) = pending_tens.take() {
-                if v < 10 {
-                    out.pop();
-                    out.push((t + v).to_string());
-                    continue;
-                }
+            if let Some(joined) = last_number.take().and_then(|t| tens_and_units(t, v)) {
+                out.pop();
+                out.push(joined.to_string());
+                continue;
             }
-            if (20..100).contains(&v) && v % 10 == 0 {
-                pending_tens = Some(v);
-            }
+            last_number = Some(v);
             out.push(v.to_string());
             continue;
         }
-        pending_tens = None;
+        last_number = None;
         match terms.expand.get(w.as_str()) {
             Some(e) => out.extend(e.split(' ').map(str::to_string)),
             None => match terms.canonical.get(w.as_str()) {
@@ -598,6 +595,11 @@ fn numbers_and_expansions(words: Vec<String>) -> Vec<String> {
         }
     }
     out
+}
+
+/// A round ten from twenty to ninety followed by a unit, read as one number (`forty 4` is 44).
+fn tens_and_units(tens: u32, units: u32) -> Option<u32> {
+    ((20..100).contains(&tens) && tens % 10 == 0 && units < 10).then_some(tens + units)
 }
 
 fn number_value(w: &str, terms: &Terms) -> Option<u32> {
