@@ -160,7 +160,10 @@ fn substitution_table() -> &'static [[u8; 256]; 256] {
 /// A bound in units as a bound in tenths (a hair of slack for bounds computed in `f32`).
 fn tenths_bound(max: f32) -> u32 {
     if max.is_finite() {
-        (max * 10.0 + 1e-3).floor().max(0.0) as u32
+        // The cast truncates, which is the floor of a value at or above 0 and gives 0 below
+        // it: `floor` itself is a library call on the baseline x86-64 target, and this runs
+        // for each pair the bound and the memo compare.
+        (max * 10.0 + 1e-3) as u32
     } else {
         u32::MAX
     }
@@ -500,13 +503,22 @@ pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<
     out.clear();
     out.resize(others.len(), 0.0);
     let a = token.as_bytes();
-    // (index in `others`, longer, scale) of the pairs that need a distance.
-    let mut pending: Vec<(usize, f32, f32)> = Vec::with_capacity(others.len());
     // What the gate decides from the other token's length alone, this token's being fixed
-    // (`length_gate`), read per length rather than worked out per pair (a lookup verifies
-    // hundreds of entries).
-    let by_length: [Option<(f32, f32)>; KERNEL_MAX_LEN + 1] =
-        std::array::from_fn(|m| length_gate(a.len(), m));
+    // (`length_gate`), with the largest distance that keeps the pair at the floor: read per
+    // length rather than worked out per pair (a lookup verifies hundreds of entries).
+    let max_by_length = kernel_max_distances10();
+    let by_length: [Option<KernelGate>; KERNEL_MAX_LEN + 1] = std::array::from_fn(|m| {
+        length_gate(a.len(), m).map(|(longer, scale)| KernelGate {
+            longer,
+            scale,
+            max: max_by_length[(longer as usize).min(KERNEL_MAX_LEN)][usize::from(scale != 1.0)],
+        })
+    });
+    // The pairs that need a distance (index in `others`), in the order given: a kernel run's
+    // width is its longest token, so runs of one length waste few columns, and the index
+    // passes its entries by length already (by kind, then length). Sorting them cost more than
+    // the padding it saved.
+    let mut pending: Vec<u32> = Vec::with_capacity(others.len());
     // A number is settled by equality alone, and a token past the kernel's length by the
     // scalar distance: both through the general gate.
     let general = a.len() > KERNEL_MAX_LEN || a.iter().all(u8::is_ascii_digit);
@@ -518,29 +530,23 @@ pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<
         let b: &[u8] = other;
         if !general && b.len() <= KERNEL_MAX_LEN {
             // As `similarity_gate`: lengths (0), equal (1), a number (0); `out` starts at 0.
-            if let Some((longer, scale)) = by_length[b.len()] {
+            if by_length[b.len()].is_some() {
                 if b == a {
                     out[k] = 1.0;
                 } else if !b.iter().all(u8::is_ascii_digit) {
-                    pending.push((k, longer, scale));
+                    pending.push(k as u32);
                 }
             }
             continue;
         }
         match similarity_gate(a, b) {
             Err(settled) => out[k] = settled,
-            Ok((longer, scale)) if a.len().max(b.len()) > KERNEL_MAX_LEN => {
-                out[k] = gated_similarity(a, b, longer, scale)
-            }
-            Ok((longer, scale)) => pending.push((k, longer, scale)),
+            Ok((longer, scale)) => out[k] = gated_similarity(a, b, longer, scale),
         }
     }
     if pending.is_empty() {
         return;
     }
-    // Tokens of one length share a run, so few columns are padding. The index passes them in
-    // runs ordered by length already, which the stable sort merges in linear time.
-    pending.sort_by_key(|&(k, _, _)| others[k].len());
     let profile: Vec<(u8, Cell, Cell, Cell)> = (0..a.len())
         .map(|i| {
             let c = a[i];
@@ -560,8 +566,33 @@ pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<
     // cost more than many lookups' kernel runs. Each run writes the columns and rows it reads.
     KERNEL_SCRATCH.with_borrow_mut(|scratch| {
         let (columns, rows) = &mut **scratch;
-        run_pending(&pending, others, &profile, columns, rows, out);
+        let run = PendingRun {
+            pending: &pending,
+            others,
+            by_length: &by_length,
+            profile: &profile,
+        };
+        run_pending(&run, columns, rows, out);
     });
+}
+
+/// What a pair's lengths decide for the kernel (see [`length_gate`]): the longer length and the
+/// length scale, and the largest distance, in tenths, that keeps the pair at the floor.
+#[derive(Clone, Copy)]
+struct KernelGate {
+    longer: f32,
+    scale: f32,
+    max: Cell,
+}
+
+/// The pairs of one [`token_similarities_of_bytes`] that need the kernel.
+struct PendingRun<'a> {
+    /// Indexes in `others`, each of a token within the kernel's length that passed the gate.
+    pending: &'a [u32],
+    others: &'a [&'a [u8]],
+    /// By the other token's length.
+    by_length: &'a [Option<KernelGate>; KERNEL_MAX_LEN + 1],
+    profile: &'a [(u8, Cell, Cell, Cell)],
 }
 
 /// The kernel's per-thread buffers (see [`token_similarities_of_bytes`]).
@@ -579,21 +610,19 @@ thread_local! {
     )));
 }
 
-/// The kernel runs of [`token_similarities_of_bytes`]: `pending` (index in `others`, longer
-/// length, scale) thirty-two at a time, each lane's similarity into `out`.
+/// The kernel runs of [`token_similarities_of_bytes`]: the pending pairs thirty-two at a time,
+/// each lane's similarity into `out`.
 fn run_pending(
-    pending: &[(usize, f32, f32)],
-    others: &[&[u8]],
-    profile: &[(u8, Cell, Cell, Cell)],
+    run: &PendingRun,
     columns: &mut LaneColumns,
     rows: &mut [[Lanes; KERNEL_MAX_LEN + 1]; 3],
     out: &mut [f32],
 ) {
-    let max_by_length = kernel_max_distances10();
-    for chunk in pending.chunks(LANES) {
+    let gate = |b: &[u8]| run.by_length[b.len()].expect("a pending pair passed the gate");
+    for chunk in run.pending.chunks(LANES) {
         let width = chunk
             .iter()
-            .map(|&(k, _, _)| others[k].len())
+            .map(|&k| run.others[k as usize].len())
             .max()
             .unwrap_or(0);
         let mut max = [0 as Cell; LANES];
@@ -602,29 +631,29 @@ fn run_pending(
         for j in 1..=width + 1 {
             columns.byte[j] = [0; LANES];
         }
-        for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
-            let b = others[k];
+        for (l, &k) in chunk.iter().enumerate() {
+            let b = run.others[k as usize];
             len[l] = b.len();
-            max[l] =
-                max_by_length[(longer as usize).min(KERNEL_MAX_LEN)][usize::from(scale != 1.0)];
+            max[l] = gate(b).max;
             for (column, &c) in columns.byte[1..].iter_mut().zip(b) {
                 column[l] = c;
             }
         }
         derive_columns_fast(columns, width);
-        let mut run = KernelRun {
-            profile,
+        let mut kernel_run = KernelRun {
+            profile: run.profile,
             columns,
             rows,
             width,
             max: &max,
             len: &len,
         };
-        if let Some(d) = run_kernel(&mut run) {
-            for (l, &(k, longer, scale)) in chunk.iter().enumerate() {
+        if let Some(d) = run_kernel(&mut kernel_run) {
+            for (l, &k) in chunk.iter().enumerate() {
                 let d = d[l];
                 if d <= max[l] {
-                    out[k] = similarity_of(u32::from(d), longer, scale);
+                    let g = gate(run.others[k as usize]);
+                    out[k as usize] = similarity_of(u32::from(d), g.longer, g.scale);
                 }
             }
         }
