@@ -52,6 +52,14 @@ pub struct NameIndex {
     /// tokens of such listed names -> (record, token), for queries in Latin letters.
     skeleton_vocabulary: std::sync::OnceLock<HashMap<Vec<u8>, Vec<u32>>>,
     skeleton_records: std::sync::OnceLock<SkeletonRecords>,
+    /// Which index a thread's lookup counters were laid out for (see [`Scratch::counters`]).
+    lookup_id: u64,
+}
+
+/// A new [`NameIndex::lookup_id`]: distinct for every index built or read in the process.
+fn next_lookup_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Vocabulary text -> id without a second copy of every text: the tables hold ids, hashed and
@@ -601,14 +609,25 @@ fn min_shared_grams(total: f32) -> f32 {
     }
 }
 
+/// The share of grams an entry of `grams` grams asks of any word (the share asked of a pair is
+/// the larger of both sides', [`min_shared_grams`] growing with the count). Entries past 63
+/// grams (rare) are held to 63's, lower than theirs: a few more are verified, none is missed.
+fn own_share(grams: u16) -> u8 {
+    min_shared_grams(f32::from(grams.min(63))).ceil() as u8
+}
+
 /// Per-thread buffers for vocabulary lookups: a dense counter per vocabulary entry.
 #[derive(Default)]
 struct Scratch {
     grams: Vec<[u8; 3]>,
-    /// A byte each: a count is at most the query word's number of distinct grams, and saturates
-    /// past 255 (an entry then passes the share test and is verified). Half the bytes of a
-    /// wider counter, which on a large list are cache misses.
-    counts: Vec<u8>,
+    /// Per vocabulary entry of the index `owner`: the grams it shares with the word looked up
+    /// (a byte: at most the word's number of distinct grams, saturating past 255, where the
+    /// share needed is capped), and the share its own number of grams asks
+    /// ([`own_share`]). Side by side, so that the share test reads one place per entry: on a
+    /// large list each read is a cache miss, and most entries are read once.
+    counters: Vec<[u8; 2]>,
+    /// The [`NameIndex::lookup_id`] `counters` were laid out for.
+    owner: u64,
     touched: Vec<u32>,
     /// Entries that passed the gram count, and their similarities.
     verify: Vec<u32>,
@@ -846,6 +865,7 @@ impl NameIndex {
             lookup_cache: Default::default(),
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
+            lookup_id: next_lookup_id(),
         };
         let (vocab, vocab_text, entry_kind, postings) = build_vocabulary(&records);
         index.vocab = vocab;
@@ -991,6 +1011,7 @@ impl NameIndex {
             lookup_cache: Default::default(),
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
+            lookup_id: next_lookup_id(),
         };
         index.build_embedded();
         Ok(index)
@@ -1084,9 +1105,12 @@ impl NameIndex {
         if scratch.grams.is_empty() {
             return;
         }
-        let counts = &mut scratch.counts;
-        if counts.len() < self.vocab_text.len() {
-            counts.resize(self.vocab_text.len(), 0);
+        if scratch.owner != self.lookup_id || scratch.counters.len() != self.vocab_text.len() {
+            scratch.counters.clear();
+            scratch
+                .counters
+                .extend(self.gram_count.iter().map(|&g| [0, own_share(g)]));
+            scratch.owner = self.lookup_id;
         }
         // The scorer does not compare tokens whose lengths differ beyond this ratio.
         let len = token.len() as f32;
@@ -1118,19 +1142,19 @@ impl NameIndex {
         }
         // Through slices held in locals: through the buffers' `Vec`s, every store made the
         // compiler read their lengths and addresses again (a store might have changed them).
-        let (counts, touched_ids) = (&mut counts[..], &mut scratch.touched[..]);
+        let (counters, touched_ids) = (&mut scratch.counters[..], &mut scratch.touched[..]);
         // Every id of the gram postings is a vocabulary id (built so, and checked when a stored
-        // index is read: `from_stored`), and `counts` has a counter for each; `touched` stays
+        // index is read: `from_stored`), and `counters` has one for each; `touched` stays
         // below the number of postings, which `touched_ids` holds. Unchecked: the two checks
         // were a third of the loop's instructions, and this loop is most of a lookup.
-        assert!(counts.len() >= self.vocab_text.len() && touched_ids.len() >= postings);
+        assert!(counters.len() >= self.vocab_text.len() && touched_ids.len() >= postings);
         let mut touched = 0;
         for list in &lists {
             for &id in *list {
-                debug_assert!((id as usize) < counts.len() && touched < touched_ids.len());
+                debug_assert!((id as usize) < counters.len() && touched < touched_ids.len());
                 // SAFETY: see above.
                 unsafe {
-                    let c = counts.get_unchecked_mut(id as usize);
+                    let c = &mut counters.get_unchecked_mut(id as usize)[0];
                     *touched_ids.get_unchecked_mut(touched) = id;
                     touched += usize::from(*c == 0);
                     *c = c.saturating_add(1);
@@ -1138,38 +1162,24 @@ impl NameIndex {
             }
         }
         // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
-        // is not worth the edit distance. Shares needed, by the entry's number of grams:
-        let q = scratch.grams.len();
-        let needed = |grams: usize| min_shared_grams(q.max(grams) as f32).ceil() as u16;
-        let mut needed_by_grams = [0u16; 64];
-        for (grams, n) in needed_by_grams.iter_mut().enumerate() {
-            *n = needed(grams);
-        }
+        // is not worth the edit distance. The share asked of a pair is the larger of the
+        // word's and the entry's (see `own_share`); the word's is capped where the counters
+        // saturate, so that a saturated count passes.
+        let word_share = min_shared_grams(scratch.grams.len() as f32)
+            .ceil()
+            .min(255.0) as u8;
         scratch.verify.clear();
-        let gram_count = &self.gram_count[..];
-        assert!(gram_count.len() >= self.vocab_text.len());
         // The exact entry is already out: with no count it passes no share (each needs a gram).
         if let Some(id) = exact {
-            counts[id as usize] = 0;
+            counters[id as usize][0] = 0;
         }
-        // The share needed grows with the larger gram count, so an entry short of the query's
-        // own share fails without its gram count being read: most entries touched share one
-        // gram, and on a large list each read is a cache miss.
-        let needed_at_least = needed_by_grams[q.min(needed_by_grams.len() - 1)];
         for &id in &touched_ids[..touched] {
-            debug_assert!((id as usize) < counts.len() && (id as usize) < gram_count.len());
-            // SAFETY: the ids counted above, each below both lengths (asserted above).
-            let shared =
-                u16::from(unsafe { std::mem::take(counts.get_unchecked_mut(id as usize)) });
-            if shared < needed_at_least {
-                continue;
-            }
+            debug_assert!((id as usize) < counters.len());
+            // SAFETY: the ids counted above, each below the length (asserted above).
+            let [shared, entry_share] = unsafe { *counters.get_unchecked(id as usize) };
             // SAFETY: as above.
-            let grams = usize::from(unsafe { *gram_count.get_unchecked(id as usize) });
-            // Longer entries (rare) are held to the last share of the table, which is lower
-            // than theirs: a few more are verified, none is missed.
-            let needed = needed_by_grams[grams.min(needed_by_grams.len() - 1)];
-            if shared >= needed {
+            unsafe { counters.get_unchecked_mut(id as usize)[0] = 0 };
+            if shared >= word_share && shared >= entry_share {
                 scratch.verify.push(id);
             }
         }
