@@ -35,10 +35,9 @@ pub struct NameIndex {
     vocab_text: Texts,
     /// Vocabulary id -> records containing it, with the mask of their tokens it stands for.
     postings: Postings<u64>,
-    /// Trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids, ordered by
-    /// [`gram_order`].
+    /// Trigram -> gram id; `gram_postings` maps gram ids to vocabulary ids.
     grams: HashMap<[u8; 3], u32>,
-    gram_postings: Postings<u16>,
+    gram_postings: GramPostings,
     /// Number of trigrams of each vocabulary entry's key.
     gram_count: Vec<u16>,
     /// Embeddable listed names (tokens joined by spaces) -> their records: a run of a party's
@@ -232,6 +231,37 @@ const INTERN_BATCH_RECORDS: usize = 1 << 15;
 const INTERN_CHUNK_RECORDS: usize = 1 << 10;
 /// Vocabulary entries a task takes the grams of.
 const GRAM_CHUNK_ENTRIES: usize = 1 << 13;
+/// A chunk of entries' grams in the order first met, each with the chunk's count of it, and
+/// each entry's number of grams.
+type ChunkGrams = (Vec<([u8; 3], u32)>, Vec<u16>);
+/// Chunks of entries whose gram ids are taken in parallel before they are written into the
+/// lists (one thread writes, in entry order): 64 chunks' are about 20 MB. Two in the unit
+/// tests, whose lists are a few chunks long, so that they cross batches.
+const GRAM_SCATTER_CHUNKS: usize = if cfg!(test) { 2 } else { 64 };
+
+/// An entry's place in the vocabulary's numbering, packed in one word so that the sort moves
+/// 8 bytes an entry (a tuple of four took 16, and collected without a known length it was the
+/// build's peak on a large list): kind (single tokens, joins, exact-only), byte length (past
+/// 2^26 bytes held there, still after every shorter one), shard, the shard's id.
+fn numbering_key(kind: EntryKind, len: usize, shard: usize, id: u32) -> u64 {
+    const _: () = assert!(VOCAB_SHARDS <= 16);
+    let rank: u64 = match kind {
+        EntryKind::Token => 0,
+        EntryKind::Join => 1,
+        EntryKind::ExactOnly => 2,
+    };
+    (rank << 62) | ((len.min((1 << 26) - 1) as u64) << 36) | ((shard as u64) << 32) | u64::from(id)
+}
+
+/// The kind, shard and shard's id of a [`numbering_key`].
+fn numbered_entry(key: u64) -> (EntryKind, usize, u32) {
+    let kind = match key >> 62 {
+        0 => EntryKind::Token,
+        1 => EntryKind::Join,
+        _ => EntryKind::ExactOnly,
+    };
+    (kind, ((key >> 32) & 0xf) as usize, key as u32)
+}
 
 /// The vocabulary of `records`, ids numbered by kind (single tokens, joins, exact-only), then
 /// length, and the record postings: a lookup reads the entries of one kind and a window of
@@ -275,28 +305,22 @@ fn build_vocabulary(records: &[NameRecord]) -> (VocabMap, Texts, Vec<EntryKind>,
         });
     }
     // The final numbering: by kind, length, then shard and the shard's own order.
-    let mut keyed: Vec<(std::cmp::Reverse<EntryKind>, u32, u32, u32)> = shards
-        .iter()
-        .enumerate()
-        .flat_map(|(s, shard)| {
-            (0..shard.texts.len() as u32).map(move |id| {
-                let span = shard.texts.span(id);
-                (
-                    std::cmp::Reverse(shard.kinds[id as usize]),
-                    (span.end - span.start) as u32,
-                    s as u32,
-                    id,
-                )
-            })
-        })
-        .collect();
+    let mut keyed: Vec<u64> = Vec::with_capacity(shards.iter().map(|s| s.texts.len()).sum());
+    for (s, shard) in shards.iter().enumerate() {
+        keyed.extend((0..shard.texts.len() as u32).map(|id| {
+            let span = shard.texts.span(id);
+            let len = span.end - span.start;
+            numbering_key(shard.kinds[id as usize], len, s, id)
+        }));
+    }
     keyed.par_sort_unstable();
     let mut renumbered: Vec<Vec<u32>> = shards.iter().map(|s| vec![0; s.texts.len()]).collect();
     let mut texts = Texts::default();
     let mut kinds = Vec::with_capacity(keyed.len());
-    for (new, &(std::cmp::Reverse(kind), _, s, id)) in keyed.iter().enumerate() {
-        renumbered[s as usize][id as usize] = new as u32;
-        texts.push(shards[s as usize].texts.get(id));
+    for (new, &key) in keyed.iter().enumerate() {
+        let (kind, s, id) = numbered_entry(key);
+        renumbered[s][id as usize] = new as u32;
+        texts.push(shards[s].texts.get(id));
         kinds.push(kind);
     }
     drop(keyed);
@@ -502,7 +526,7 @@ pub(crate) struct StoredNameIndexRef<'a> {
     vocab_text: &'a Texts,
     postings: &'a Postings<u64>,
     grams: &'a HashMap<[u8; 3], u32>,
-    gram_postings: &'a Postings<u16>,
+    gram_postings: &'a GramPostings,
     gram_count: &'a [u16],
 }
 
@@ -512,7 +536,7 @@ pub(crate) struct StoredNameIndex {
     vocab_text: Texts,
     postings: Postings<u64>,
     grams: HashMap<[u8; 3], u32>,
-    gram_postings: Postings<u16>,
+    gram_postings: GramPostings,
     gram_count: Vec<u16>,
 }
 
@@ -535,8 +559,30 @@ const LOOKUP_CACHE_ENTRIES: usize = 200_000;
 struct Postings<P> {
     offsets: Vec<u32>,
     ids: Vec<u32>,
-    /// One per id: a token mask (record postings) or a sort key (gram postings).
+    /// One per id: the token mask.
     payloads: Vec<P>,
+}
+
+/// Gram id -> the vocabulary ids whose folded key holds the gram, ascending. Vocabulary ids run
+/// by kind and then length, so the ids of one [`gram_order`] range are one stretch of a list,
+/// found by binary search on the ids themselves: no sort key is stored beside each id (on a
+/// large list, 2 bytes for each of 40 million postings).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct GramPostings {
+    offsets: Vec<u32>,
+    ids: Vec<u32>,
+    /// `(gram order, first id of that order)` for each order the searched entries have,
+    /// ascending in both, then `(u32::MAX, one past the last searched entry)`.
+    order_starts: Vec<(u32, u32)>,
+}
+
+/// The range of a key's list in a flattened array of lists.
+fn list_range(offsets: &[u32], key: u32) -> std::ops::Range<usize> {
+    let k = key as usize;
+    match (offsets.get(k), offsets.get(k + 1)) {
+        (Some(&a), Some(&b)) => a as usize..b as usize,
+        _ => 0..0,
+    }
 }
 
 /// Offsets of lists from the number of ids under each key: `offsets[k]..offsets[k + 1]`.
@@ -551,50 +597,52 @@ fn offsets_of(keys: usize, keys_of: impl IntoIterator<Item = u32>) -> Vec<u32> {
     offsets
 }
 
-impl<P: Copy + Ord> Postings<P> {
-    /// Postings whose payloads are sort keys (not masks), from each id's distinct keys
-    /// (`keys_of[end[id - 1]..end[id]]`) and its payload: the ids of a key are ordered by
-    /// payload, then id. A counting sort: ids are visited in payload order and appended to
-    /// their keys' lists.
-    fn by_payload(keys: usize, keys_of: &[u32], end: &[u32], payload: &[P]) -> Postings<P> {
-        let span = |id: usize| {
-            let start = if id == 0 { 0 } else { end[id - 1] as usize };
-            &keys_of[start..end[id] as usize]
-        };
-        let offsets = offsets_of(keys, keys_of.iter().copied());
-        let mut order: Vec<u32> = (0..end.len() as u32).collect();
-        order.sort_by_key(|&id| payload[id as usize]);
-        let mut cursor: Vec<u32> = offsets[..keys].to_vec();
-        let mut ids = vec![0u32; keys_of.len()];
-        for id in order {
-            for &k in span(id as usize) {
-                ids[cursor[k as usize] as usize] = id;
-                cursor[k as usize] += 1;
-            }
-        }
-        let payloads = ids.iter().map(|&id| payload[id as usize]).collect();
-        Postings {
-            offsets,
-            ids,
-            payloads,
-        }
-    }
-
-    /// The ids of `key` whose payload lies in `lo..=hi` (for postings built by payload).
-    fn get_in(&self, key: u32, lo: P, hi: P) -> &[u32] {
-        let r = self.range(key);
-        let payloads = &self.payloads[r.clone()];
-        let a = payloads.partition_point(|&p| p < lo);
-        let b = payloads.partition_point(|&p| p <= hi);
-        &self.ids[r.start + a..r.start + b]
-    }
-
+impl<P> Postings<P> {
     fn range(&self, key: u32) -> std::ops::Range<usize> {
-        let k = key as usize;
-        match (self.offsets.get(k), self.offsets.get(k + 1)) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
-        }
+        list_range(&self.offsets, key)
+    }
+}
+
+impl GramPostings {
+    /// The ids whose gram order lies in `lo..=hi`, as a half-open id range.
+    fn id_window(&self, lo: u16, hi: u16) -> (u32, u32) {
+        let first_at = |order: u32| {
+            let at = self.order_starts.partition_point(|&(o, _)| o < order);
+            self.order_starts.get(at).map_or(u32::MAX, |&(_, id)| id)
+        };
+        (first_at(u32::from(lo)), first_at(u32::from(hi) + 1))
+    }
+
+    /// The ids of `gram`'s list within an [`id_window`](Self::id_window).
+    fn get_in(&self, gram: u32, (lo, hi): (u32, u32)) -> &[u32] {
+        let ids = &self.ids[list_range(&self.offsets, gram)];
+        let a = ids.partition_point(|&id| id < lo);
+        let b = ids.partition_point(|&id| id < hi);
+        &ids[a..b.max(a)]
+    }
+
+    /// Whether stored gram postings fit an index of `grams` grams and `vocab_len` entries (every
+    /// list ascending and within the vocabulary, the order table ascending).
+    fn fits(&self, grams: usize, vocab_len: usize) -> bool {
+        self.offsets.len() == grams + 1
+            && self
+                .offsets
+                .last()
+                .is_some_and(|&n| n as usize == self.ids.len())
+            && self.offsets.windows(2).all(|w| w[0] <= w[1])
+            && self.ids.iter().all(|&id| (id as usize) < vocab_len)
+            && (0..grams as u32).all(|g| {
+                let r = list_range(&self.offsets, g);
+                self.ids[r].windows(2).all(|w| w[0] < w[1])
+            })
+            && self
+                .order_starts
+                .windows(2)
+                .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
+            && self
+                .order_starts
+                .last()
+                .is_some_and(|&(o, id)| o == u32::MAX && id as usize <= vocab_len)
     }
 }
 
@@ -859,7 +907,7 @@ impl NameIndex {
             vocab_text: Texts::default(),
             postings: Postings::default(),
             grams: HashMap::default(),
-            gram_postings: Postings::default(),
+            gram_postings: GramPostings::default(),
             gram_count: Vec::new(),
             embedded: EmbeddedNames::default(),
             lookup_cache: Default::default(),
@@ -871,21 +919,22 @@ impl NameIndex {
         index.vocab = vocab;
         index.vocab_text = vocab_text;
         index.postings = postings;
-        // Each entry's gram ids, flattened (4 bytes a gram: the postings are filled from these
-        // without a sorted copy of every (gram, entry, order) triple, a third of the build's
-        // memory on a large list). In parallel, in two passes over chunks of entries: the
-        // grams each chunk meets first, numbered in entry order (as one pass would), and each
-        // entry's number of grams; then the gram ids, written where each chunk's go.
+        // The gram postings, in parallel, in two passes over chunks of entries: the grams each
+        // chunk meets first, numbered in entry order (as one pass would), with the chunk's
+        // count of each and each entry's number of grams; then each chunk's gram ids, written
+        // into the lists in entry order, so each list comes out ascending. No flattened copy
+        // of every entry's gram ids (4 bytes a gram, 160 MB on a million names) is held
+        // beside the lists: only a batch of chunks' at a time.
         let texts = &index.vocab_text;
         let searched = |id: usize| entry_kind[id] != EntryKind::ExactOnly;
         let chunks: Vec<std::ops::Range<usize>> = (0..texts.len())
             .step_by(GRAM_CHUNK_ENTRIES)
             .map(|lo| lo..texts.len().min(lo + GRAM_CHUNK_ENTRIES))
             .collect();
-        let firsts: Vec<(Vec<[u8; 3]>, Vec<u16>)> = chunks
+        let firsts: Vec<ChunkGrams> = chunks
             .par_iter()
             .map(|range| {
-                let (mut seen, mut firsts) = (rustc_hash::FxHashSet::default(), Vec::new());
+                let (mut seen, mut firsts) = (rustc_hash::FxHashMap::default(), Vec::new());
                 let mut counts = Vec::with_capacity(range.len());
                 let mut grams = Vec::new();
                 for id in range.clone() {
@@ -897,63 +946,82 @@ impl NameIndex {
                     trigrams(&folded_key(texts.get(id as u32)), &mut grams);
                     counts.push(grams.len() as u16);
                     for g in &grams {
-                        if seen.insert(*g) {
-                            firsts.push(*g);
-                        }
+                        let at = *seen.entry(*g).or_insert_with(|| {
+                            firsts.push((*g, 0));
+                            firsts.len() - 1
+                        });
+                        firsts[at].1 += 1;
                     }
                 }
                 (firsts, counts)
             })
             .collect();
+        let mut list_len: Vec<u32> = Vec::new();
         for (chunk_firsts, counts) in firsts {
-            for g in chunk_firsts {
+            for (g, n) in chunk_firsts {
                 let next = index.grams.len() as u32;
-                index.grams.entry(g).or_insert(next);
+                let gid = *index.grams.entry(g).or_insert(next) as usize;
+                if gid == list_len.len() {
+                    list_len.push(0);
+                }
+                list_len[gid] += n;
             }
             index.gram_count.extend(counts);
         }
-        let mut entry_gram_end: Vec<u32> = Vec::with_capacity(texts.len());
-        let mut total = 0u32;
-        for &count in &index.gram_count {
-            total += u32::from(count);
-            entry_gram_end.push(total);
+        let mut offsets = Vec::with_capacity(list_len.len() + 1);
+        offsets.push(0u32);
+        for n in list_len {
+            offsets.push(offsets[offsets.len() - 1] + n);
         }
-        let mut entry_grams: Vec<u32> = vec![0; total as usize];
-        let mut slices = Vec::with_capacity(chunks.len());
-        let mut rest = &mut entry_grams[..];
-        for range in &chunks {
-            let start = if range.start == 0 {
-                0
-            } else {
-                entry_gram_end[range.start - 1]
-            };
-            let (this, next) = rest.split_at_mut((entry_gram_end[range.end - 1] - start) as usize);
-            slices.push((range.clone(), this));
-            rest = next;
-        }
-        let gram_ids = &index.grams;
-        slices.into_par_iter().for_each(|(range, out)| {
-            let (mut grams, mut at) = (Vec::new(), 0);
-            for id in range.filter(|&id| searched(id)) {
-                trigrams(&folded_key(texts.get(id as u32)), &mut grams);
-                for g in &grams {
-                    out[at] = gram_ids[g];
-                    at += 1;
+        let mut cursor = offsets[..offsets.len() - 1].to_vec();
+        let mut ids = vec![0u32; offsets[offsets.len() - 1] as usize];
+        let (gram_ids, gram_count) = (&index.grams, &index.gram_count);
+        for batch in chunks.chunks(GRAM_SCATTER_CHUNKS) {
+            let batch_grams: Vec<Vec<u32>> = batch
+                .par_iter()
+                .map(|range| {
+                    let (mut grams, mut out) = (Vec::new(), Vec::new());
+                    for id in range.clone().filter(|&id| searched(id)) {
+                        trigrams(&folded_key(texts.get(id as u32)), &mut grams);
+                        out.extend(grams.iter().map(|g| gram_ids[g]));
+                    }
+                    out
+                })
+                .collect();
+            for (range, grams) in batch.iter().zip(&batch_grams) {
+                let mut grams = grams.iter();
+                for id in range.clone() {
+                    for &g in grams.by_ref().take(usize::from(gram_count[id])) {
+                        ids[cursor[g as usize] as usize] = id as u32;
+                        cursor[g as usize] += 1;
+                    }
                 }
             }
-        });
+        }
         // Ordered by kind (single tokens first), then length: see `lookup`.
-        let order_of: Vec<u16> = texts
-            .iter()
-            .zip(&entry_kind)
-            .map(|(text, kind)| match kind {
+        let mut order_starts: Vec<(u32, u32)> = Vec::new();
+        let mut searched_end = 0;
+        for (id, (text, kind)) in texts.iter().zip(&entry_kind).enumerate() {
+            let order = match kind {
                 EntryKind::Token => gram_order(false, text.len()),
                 EntryKind::Join => gram_order(true, text.len()),
-                EntryKind::ExactOnly => 0,
-            })
-            .collect();
-        index.gram_postings =
-            Postings::by_payload(index.grams.len(), &entry_grams, &entry_gram_end, &order_of);
+                EntryKind::ExactOnly => continue,
+            };
+            if order_starts
+                .last()
+                .is_none_or(|&(o, _)| o != u32::from(order))
+            {
+                order_starts.push((u32::from(order), id as u32));
+            }
+            searched_end = id as u32 + 1;
+        }
+        order_starts.push((u32::MAX, searched_end));
+        index.gram_postings = GramPostings {
+            offsets,
+            ids,
+            order_starts,
+        };
+        debug_assert!(index.gram_postings.fits(index.grams.len(), texts.len()));
 
         index.records = records;
         index.build_embedded();
@@ -984,7 +1052,7 @@ impl NameIndex {
     /// its checksum should always fit; this keeps a bad one from panicking later).
     pub(crate) fn from_stored(s: StoredNameIndex) -> Result<NameIndex, String> {
         let vocab_len = s.vocab_text.len();
-        fn fits<P>(p: &Postings<P>, keys: usize, bound: usize) -> bool {
+        fn fits(p: &Postings<u64>, keys: usize, bound: usize) -> bool {
             p.offsets.len() == keys + 1
                 && p.ids.len() == p.payloads.len()
                 && p.offsets.last().is_some_and(|&n| n as usize == p.ids.len())
@@ -992,7 +1060,7 @@ impl NameIndex {
                 && p.ids.iter().all(|&id| (id as usize) < bound)
         }
         if !fits(&s.postings, vocab_len, s.records.len())
-            || !fits(&s.gram_postings, s.grams.len(), vocab_len)
+            || !s.gram_postings.fits(s.grams.len(), vocab_len)
             || s.gram_count.len() != vocab_len
             || s.grams.values().any(|&g| g as usize >= s.grams.len())
             || !s.vocab_text.is_consistent()
@@ -1116,20 +1184,15 @@ impl NameIndex {
         let len = token.len() as f32;
         let lo = (len * MIN_LENGTH_RATIO).ceil() as usize;
         let hi = (len / MIN_LENGTH_RATIO).floor() as usize;
+        let gp = &self.gram_postings;
+        let tokens = gp.id_window(gram_order(false, lo), gram_order(false, hi));
+        let joins = gp.id_window(gram_order(true, lo), gram_order(true, hi));
         let mut lists: Vec<&[u32]> = Vec::with_capacity(2 * scratch.grams.len());
         for g in &scratch.grams {
             if let Some(&gid) = self.grams.get(g) {
-                lists.push(self.gram_postings.get_in(
-                    gid,
-                    gram_order(false, lo),
-                    gram_order(false, hi),
-                ));
+                lists.push(gp.get_in(gid, tokens));
                 if !tokens_only {
-                    lists.push(self.gram_postings.get_in(
-                        gid,
-                        gram_order(true, lo),
-                        gram_order(true, hi),
-                    ));
+                    lists.push(gp.get_in(gid, joins));
                 }
             }
         }
@@ -1577,6 +1640,12 @@ mod tests {
         assert_eq!(one.postings.offsets, two.postings.offsets);
         assert_eq!(one.postings.ids, two.postings.ids);
         assert_eq!(one.postings.payloads, two.postings.payloads);
+        assert_eq!(one.gram_postings.offsets, two.gram_postings.offsets);
+        assert_eq!(one.gram_postings.ids, two.gram_postings.ids);
+        assert_eq!(
+            one.gram_postings.order_starts,
+            two.gram_postings.order_starts
+        );
 
         // Every text is found again under its id, ids run by kind then length, and each entry's
         // records come in record order, each with the entry's tokens.
@@ -1615,6 +1684,40 @@ mod tests {
             .position(|&r| r == last)
             .unwrap();
         assert_eq!(idx.postings.payloads[range][at], 0b111);
+
+        // Gram lists: ascending, each entry's key holding the gram, every entry's grams listed.
+        let gp = &idx.gram_postings;
+        let vocab_len = idx.vocab_text.len();
+        assert!(gp.fits(idx.grams.len(), vocab_len));
+        let listed: usize = idx.gram_count.iter().map(|&n| usize::from(n)).sum();
+        assert_eq!(gp.ids.len(), listed);
+        let mut grams = Vec::new();
+        for (gram, &gid) in idx.grams.iter().take(300) {
+            for &id in &gp.ids[list_range(&gp.offsets, gid)] {
+                trigrams(&folded_key(idx.vocab_text.get(id)), &mut grams);
+                assert!(grams.contains(gram), "{}", idx.vocab_text.get(id));
+            }
+        }
+        // A window of lengths is exactly the single tokens of those lengths; joins after them.
+        let joins = gp.id_window(gram_order(true, 0), gram_order(true, 0x7fff));
+        let (lo, hi) = gp.id_window(gram_order(false, 5), gram_order(false, 7));
+        let tokens_of_5_to_7 = (0..joins.0)
+            .filter(|&id| (5..=7).contains(&idx.vocab_text.get(id).len()))
+            .count();
+        assert!(lo < hi && hi <= joins.0 && joins.0 < joins.1);
+        assert_eq!((hi - lo) as usize, tokens_of_5_to_7);
+        assert!((lo..hi).all(|id| (5..=7).contains(&idx.vocab_text.get(id).len())));
+        // The list of a gram within the window: its entries there, and only those.
+        trigrams(&folded_key("sernia"), &mut grams);
+        let gid = idx.grams[&grams[1]];
+        let all = &gp.ids[list_range(&gp.offsets, gid)];
+        let within: Vec<u32> = all
+            .iter()
+            .copied()
+            .filter(|id| (lo..hi).contains(id))
+            .collect();
+        assert!(!within.is_empty());
+        assert_eq!(gp.get_in(gid, (lo, hi)), &within[..]);
     }
 
     fn found(idx: &NameIndex, q: &str) -> Vec<u32> {
