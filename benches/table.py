@@ -34,7 +34,7 @@ def main():
         ("", "party screens/s, after loading", f"{parties / max(batch_wall - load, 1e-9):,.0f}"),
         ("", "wall time", f"{batch_wall:.2f} s"),
         ("", "list loading + indexing (1-row run, min of 3)", f"{load:.2f} s"),
-        ("", "peak RSS", f"{batch_rss / 1024:,.0f} MB"),
+        ("", "peak RSS", f"{batch_rss / 1024:,.0f} MiB"),
         ("side by side", f"{rf['queries']:,} held-out queries vs OFAC 2019, 1 thread", ""),
         ("", "redflag queries/s (p50, p99)",
          f"{rf['queries_per_s']:,.0f} ({rf['p50_us'] / 1e3:.2f} ms, {rf['p99_us'] / 1e3:.2f} ms)"),
@@ -59,7 +59,7 @@ def main():
         ("", "candidates offered by the index per query", f"{sc['candidates_per_query']:,.0f}"),
         ("", "recall / false alerts",
          f"{sc['recall']:.3f} ({sc['found']}/{sc['listed']}) / {sc['false_alerts']}/{sc['unlisted']}"),
-        ("", "peak RSS (VmHWM)", f"{sc['peak_rss_kb'] / 1024:,.0f} MB"),
+        ("", "peak RSS (VmHWM)", f"{sc['peak_rss_kb'] / 1024:,.0f} MiB"),
     ]
     print(inputs)
     print(scale_info)

@@ -614,6 +614,7 @@ impl GramPostings {
     }
 
     /// The ids of `gram`'s list within an [`id_window`](Self::id_window).
+    #[inline]
     fn get_in(&self, gram: u32, (lo, hi): (u32, u32)) -> &[u32] {
         let ids = &self.ids[list_range(&self.offsets, gram)];
         let a = ids.partition_point(|&id| id < lo);
