@@ -591,10 +591,15 @@ fn offsets_of(keys: usize, keys_of: impl IntoIterator<Item = u32>) -> Vec<u32> {
     for k in keys_of {
         offsets[k as usize + 1] += 1;
     }
-    for k in 0..keys {
-        offsets[k + 1] += offsets[k];
-    }
+    accumulate_offsets(&mut offsets);
     offsets
+}
+
+/// Offsets from each list's length stored at its key's `k + 1`: the running sums in place.
+fn accumulate_offsets(offsets: &mut [u32]) {
+    for k in 1..offsets.len() {
+        offsets[k] += offsets[k - 1];
+    }
 }
 
 impl<P> Postings<P> {
@@ -619,7 +624,7 @@ impl GramPostings {
         let ids = &self.ids[list_range(&self.offsets, gram)];
         let a = ids.partition_point(|&id| id < lo);
         let b = ids.partition_point(|&id| id < hi);
-        &ids[a..b.max(a)]
+        &ids[a..b]
     }
 
     /// Whether stored gram postings fit an index of `grams` grams and `vocab_len` entries (every
@@ -658,11 +663,11 @@ fn min_shared_grams(total: f32) -> f32 {
     }
 }
 
-/// The share of grams an entry of `grams` grams asks of any word (the share asked of a pair is
-/// the larger of both sides', [`min_shared_grams`] growing with the count). Entries past 63
-/// grams (rare) are held to 63's, lower than theirs: a few more are verified, none is missed.
-fn own_share(grams: u16) -> u8 {
-    min_shared_grams(f32::from(grams.min(63))).ceil() as u8
+/// The share of grams an entry of each number of grams asks of any word (the share asked of a
+/// pair is the larger of both sides', [`min_shared_grams`] growing with the count). Entries past
+/// 63 grams (rare) are held to 63's, lower than theirs: a few more are verified, none is missed.
+fn own_shares() -> [u8; 64] {
+    std::array::from_fn(|grams| min_shared_grams(grams as f32).ceil() as u8)
 }
 
 /// Per-thread buffers for vocabulary lookups: a dense counter per vocabulary entry.
@@ -672,7 +677,7 @@ struct Scratch {
     /// Per vocabulary entry of the index `owner`: the grams it shares with the word looked up
     /// (a byte: at most the word's number of distinct grams, saturating past 255, where the
     /// share needed is capped), and the share its own number of grams asks
-    /// ([`own_share`]). Side by side, so that the share test reads one place per entry: on a
+    /// ([`own_shares`]). Side by side, so that the share test reads one place per entry: on a
     /// large list each read is a cache miss, and most entries are read once.
     counters: Vec<[u8; 2]>,
     /// The [`NameIndex::lookup_id`] `counters` were laid out for.
@@ -957,23 +962,20 @@ impl NameIndex {
                 (firsts, counts)
             })
             .collect();
-        let mut list_len: Vec<u32> = Vec::new();
+        // Each list's length at its gram's `k + 1`, then the offsets (see `offsets_of`).
+        let mut offsets = vec![0u32];
         for (chunk_firsts, counts) in firsts {
             for (g, n) in chunk_firsts {
                 let next = index.grams.len() as u32;
                 let gid = *index.grams.entry(g).or_insert(next) as usize;
-                if gid == list_len.len() {
-                    list_len.push(0);
+                if gid + 1 == offsets.len() {
+                    offsets.push(0);
                 }
-                list_len[gid] += n;
+                offsets[gid + 1] += n;
             }
             index.gram_count.extend(counts);
         }
-        let mut offsets = Vec::with_capacity(list_len.len() + 1);
-        offsets.push(0u32);
-        for n in list_len {
-            offsets.push(offsets[offsets.len() - 1] + n);
-        }
+        accumulate_offsets(&mut offsets);
         let mut cursor = offsets[..offsets.len() - 1].to_vec();
         let mut ids = vec![0u32; offsets[offsets.len() - 1] as usize];
         let (gram_ids, gram_count) = (&index.grams, &index.gram_count);
@@ -1175,10 +1177,13 @@ impl NameIndex {
             return;
         }
         if scratch.owner != self.lookup_id || scratch.counters.len() != self.vocab_text.len() {
+            let shares = own_shares();
             scratch.counters.clear();
-            scratch
-                .counters
-                .extend(self.gram_count.iter().map(|&g| [0, own_share(g)]));
+            scratch.counters.extend(
+                self.gram_count
+                    .iter()
+                    .map(|&g| [0, shares[usize::from(g).min(63)]]),
+            );
             scratch.owner = self.lookup_id;
         }
         // The scorer does not compare tokens whose lengths differ beyond this ratio.
@@ -1227,7 +1232,7 @@ impl NameIndex {
         }
         // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
         // is not worth the edit distance. The share asked of a pair is the larger of the
-        // word's and the entry's (see `own_share`); the word's is capped where the counters
+        // word's and the entry's (see `own_shares`); the word's is capped where the counters
         // saturate, so that a saturated count passes.
         let word_share = min_shared_grams(scratch.grams.len() as f32)
             .ceil()
