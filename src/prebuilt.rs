@@ -36,7 +36,7 @@ use crate::model::{
 /// First bytes of every index file.
 pub const MAGIC: [u8; 8] = *b"RFINDEX\x1a";
 /// Bumped whenever the stored layout changes; files of another version are refused.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 /// The redflag version that writes and reads index files, with a fingerprint of its
 /// normalization (data tables, normalizer, index, token distance; see `build.rs`): a file built
 /// by a redflag that normalizes differently is refused, whatever its version number says.

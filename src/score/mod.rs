@@ -22,6 +22,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::model::EntityKind;
+use crate::text::folded::{join_key, within_one_edit};
 use crate::text::{
     has_parenthesised_part, is_lineage_particle, name_variants, normalize, NormName, TokenClass,
 };
@@ -1282,7 +1283,9 @@ fn joined_pairs(
                 continue;
             }
             let sim = memo.similarity(&buf, &s.text);
-            if sim >= TOKEN_FLOOR {
+            // A run written together is the word only one folded edit away (the index finds
+            // no other: `within_one_edit`).
+            if sim >= TOKEN_FLOOR && within_one_edit(&join_key(&buf), &join_key(&s.text)) {
                 let (run, single) = ((start, end), (j, j + 1));
                 let (q, c) = if flipped {
                     (single, run)

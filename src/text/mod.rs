@@ -1,6 +1,7 @@
 //! Text normalization: script folding (`translit`) and names to classed tokens (`normalize`).
 //! Address text has its own parser in `address`; this module only knows names.
 
+pub mod folded;
 pub mod normalize;
 pub mod translit;
 

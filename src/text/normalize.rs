@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
+use super::folded;
 use super::translit::fold_into;
 use crate::model::EntityKind;
 use crate::tables;
@@ -734,28 +735,10 @@ fn lookup_legal(joined: &str, terms: &Terms) -> Option<LegalForm> {
 /// neighbours swapped (optimal string alignment distance <= 1), without the allocations of a
 /// full distance: every long word of every name is tried against the legal forms.
 fn within_one_edit(a: &str, b: &str) -> bool {
-    fn slices<T: PartialEq>(a: &[T], b: &[T]) -> bool {
-        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-        if long.len() - short.len() > 1 {
-            return false;
-        }
-        let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
-        if p == short.len() {
-            return true;
-        }
-        if short.len() < long.len() {
-            return short[p..] == long[p + 1..];
-        }
-        short[p + 1..] == long[p + 1..]
-            || (p + 1 < short.len()
-                && short[p] == long[p + 1]
-                && short[p + 1] == long[p]
-                && short[p + 2..] == long[p + 2..])
-    }
     if a.is_ascii() && b.is_ascii() {
-        slices(a.as_bytes(), b.as_bytes())
+        folded::within_one_edit(a.as_bytes(), b.as_bytes())
     } else {
-        slices(
+        folded::within_one_edit(
             &a.chars().collect::<Vec<_>>(),
             &b.chars().collect::<Vec<_>>(),
         )
