@@ -1002,8 +1002,11 @@ fn unsearched_pairs(
             let j = others.trailing_zeros() as usize;
             others &= others - 1;
             let y = &b_tokens[j];
+            // Two particles are one particle transliterated (`bin` / `al`: `PARTICLE_VARIANT`),
+            // whatever the index saw (a query read as a company's name classes `bin` a word).
             // An initial pairs with any word of its letter, in person names.
-            if particle_typo(x, y)
+            if (x.class == TokenClass::Particle && y.class == TokenClass::Particle)
+                || particle_typo(x, y)
                 || particle_typo(y, x)
                 || (person_rules && initial_similarity(x, y).is_some())
             {
@@ -1213,8 +1216,7 @@ fn verify_token(
                 join_run(&tokens[start..end], buf);
                 built = true;
             }
-            // Runs are compared run first, as `joined_pairs` does.
-            let sim = memo.similarity(buf, &t.text);
+            let sim = joined_similarity(memo, buf, &t.text);
             if sim >= TOKEN_FLOOR {
                 other.sims[j] = other.sims[j].max(sim);
                 for s in &mut this.sims[start..end] {
@@ -1230,7 +1232,7 @@ fn verify_token(
             continue;
         }
         join_run(&tokens[start..end], buf);
-        let sim = memo.similarity(buf, text);
+        let sim = joined_similarity(memo, buf, text);
         if sim >= TOKEN_FLOOR {
             this.sims[k] = this.sims[k].max(sim);
             for s in &mut other.sims[start..end] {
@@ -1248,6 +1250,18 @@ fn runs(tokens: &[crate::text::Token]) -> impl Iterator<Item = (usize, usize, us
             (start, end, len)
         })
     })
+}
+
+/// The similarity of a run written as one (`run`) and a single token, or 0 when the joined-word
+/// rule does not pair them: the word only when their keys are one edit apart
+/// ([`within_one_edit`]), which is also all the index looks for. Compared run first.
+fn joined_similarity(memo: &mut SimilarityMemo, run: &str, single: &str) -> f32 {
+    let sim = memo.similarity(run, single);
+    if sim >= TOKEN_FLOOR && within_one_edit(&join_key(run), &join_key(single)) {
+        sim
+    } else {
+        0.0
+    }
 }
 
 /// A run of tokens written as one, into `buf`.
@@ -1282,10 +1296,8 @@ fn joined_pairs(
             if !fits(s) {
                 continue;
             }
-            let sim = memo.similarity(&buf, &s.text);
-            // A run written together is the word only one folded edit away (the index finds
-            // no other: `within_one_edit`).
-            if sim >= TOKEN_FLOOR && within_one_edit(&join_key(&buf), &join_key(&s.text)) {
+            let sim = joined_similarity(memo, &buf, &s.text);
+            if sim >= TOKEN_FLOOR {
                 let (run, single) = ((start, end), (j, j + 1));
                 let (q, c) = if flipped {
                     (single, run)

@@ -491,6 +491,24 @@ fn score_bound_compares_longer_words_the_trigrams_miss() {
     }
 }
 
+/// A particle the party's name reads as a word (`BIN` read as a company's name) still pairs with
+/// a listed particle as the scorer pairs any two (0.85): the bound once charged it as left over,
+/// and only a run compared at the plain floor (`muhammadbin` / `muhammad`) kept the hit.
+#[test]
+fn score_bound_pairs_particles_the_index_read_as_words() {
+    use redflag::policy::Policy;
+    use redflag::screen::Screener;
+    let listed = "AL-ZIBARI, Arshad Muhammad Ahmad Muhammad";
+    let party = "BIN HAMMIDI, Muhammad Muhammad";
+    let wl = Watchlist::from_names(EntityKind::Person, [listed]);
+    let pruned = Screener::new(wl.clone(), Policy::default());
+    let full = Screener::new(wl, Policy::default()).without_pruning();
+    let alert = |s: &Screener| name_alerts(s, party).into_iter().next();
+    let expected = alert(&full).expect("scoring every candidate finds it");
+    assert!((0.80..0.82).contains(&expected.score), "{}", expected.score);
+    assert_eq!(alert(&pruned), Some(expected));
+}
+
 /// Every seed and OFAC name and alias screened as a party, with and without the bound: the
 /// check `bench_queries --check-bound` runs, over the list whose pairs of words the trigrams
 /// miss were found pruned (17,000 names; in parallel).
