@@ -760,9 +760,24 @@ fn half_check(hash: u64) -> u16 {
 
 /// Which letters a part of a key holds, a bit each: the low four bits of a byte, which tell
 /// apart the eleven letters keys are made of (`a k s v t p g l m n r`; any other byte shares a
-/// bit, which makes the test of `HalfKeys::probe` looser, never wrong).
+/// bit), and in the five bits none of them uses, whether the commonest repeat (`a` twice and
+/// three times, `t`, `n` and `r` twice). An edit changes the count of at most two letters by
+/// one, so at most two bits, which is the test of `HalfKeys::probe`; a shared bit makes it
+/// looser, never wrong.
 fn letter_mask(part: &[u8]) -> u16 {
-    part.iter().fold(0, |mask, &b| mask | 1 << (b & 15))
+    let (mut once, mut twice, mut thrice) = (0u16, 0u16, 0u16);
+    for &b in part {
+        let bit = 1u16 << (b & 15);
+        thrice |= twice & bit;
+        twice |= once & bit;
+        once |= bit;
+    }
+    let repeat = |counts: u16, letter: u8, to: u32| ((counts >> (letter & 15)) & 1) << to;
+    once | repeat(twice, b'a', 5)
+        | repeat(thrice, b'a', 8)
+        | repeat(twice, b't', 9)
+        | repeat(twice, b'n', 10)
+        | repeat(twice, b'r', 15)
 }
 
 /// The halves of a key (see [`HalfKeys`]): the first `len / 2` bytes and the rest.
@@ -2035,6 +2050,27 @@ mod tests {
             sort_ids(&mut ids, &mut bits);
             proptest::prop_assert_eq!(ids, expected);
             proptest::prop_assert!(bits.iter().all(|&w| w == 0));
+        }
+
+        /// One edit of a part changes at most two bits of its letter mask (the probe's test).
+        #[test]
+        fn one_edit_changes_two_mask_bits_at_most(
+            part in "[aktnrs5]{0,9}",
+            op in 0..4u8,
+            at in 0..10usize,
+            letter in proptest::sample::select(b"aktnrs5x".to_vec()),
+        ) {
+            let mut edited = part.as_bytes().to_vec();
+            let at = at.min(edited.len());
+            match op {
+                0 => edited.insert(at, letter),
+                1 if at < edited.len() => { edited.remove(at); }
+                2 if at < edited.len() => edited[at] = letter,
+                3 if at + 1 < edited.len() => edited.swap(at, at + 1),
+                _ => {}
+            }
+            let changed = (letter_mask(part.as_bytes()) ^ letter_mask(&edited)).count_ones();
+            proptest::prop_assert!(changed <= 2, "{part} / {:?}: {changed}", edited);
         }
     }
 
