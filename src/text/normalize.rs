@@ -186,6 +186,8 @@ struct Terms {
     /// One token for the forms of one name: short given names, Wade-Giles syllables.
     canonical: HashMap<&'static str, &'static str>,
     numbers: HashMap<&'static str, u32>,
+    /// Letter clusters one romanization writes for another's letter (`data/letter_clusters.tsv`).
+    clusters: Vec<(&'static str, &'static str)>,
     /// Legal form variants as space-joined token sequences.
     legal: HashMap<&'static str, LegalForm>,
     /// Legal form variants long enough to be recognised with one typo, bucketed by their first
@@ -225,6 +227,9 @@ static TERMS: LazyLock<Terms> = LazyLock::new(|| {
             canonical.insert(r[0], *pinyin);
         }
     }
+    let clusters = tables::rows(include_str!("../../data/letter_clusters.tsv"))
+        .filter_map(|r| Some((r[0], *r.get(1)?)))
+        .collect();
     let numbers = tables::rows(include_str!("../../data/numbers.tsv"))
         .filter_map(|r| Some((r[0], r.get(1)?.parse().ok()?)))
         .collect();
@@ -259,6 +264,7 @@ static TERMS: LazyLock<Terms> = LazyLock::new(|| {
         expand,
         canonical,
         numbers,
+        clusters,
         legal,
         legal_fuzzy,
         longest_legal,
@@ -591,11 +597,22 @@ fn numbers_and_expansions(words: Vec<String>) -> Vec<String> {
             Some(e) => out.extend(e.split(' ').map(str::to_string)),
             None => match terms.canonical.get(w.as_str()) {
                 Some(c) => out.push((*c).to_string()),
-                None => out.push(w),
+                None => out.push(respelled(w, terms)),
             },
         }
     }
     out
+}
+
+/// A word with the letter clusters of `data/letter_clusters.tsv` written as their one letter.
+fn respelled(w: String, terms: &Terms) -> String {
+    terms.clusters.iter().fold(w, |w, (from, to)| {
+        if w.contains(from) {
+            w.replace(from, to)
+        } else {
+            w
+        }
+    })
 }
 
 /// A round ten from twenty to ninety followed by a unit, read as one number (`forty 4` is 44).
@@ -863,6 +880,18 @@ mod tests {
             "ping bing trading"
         );
         assert_eq!(keys("Chu Yang", person).0, "chu yang");
+    }
+
+    #[test]
+    fn russian_dzh_is_j() {
+        let person = EntityKind::Person;
+        assert_eq!(keys("Dzhokhar Dudayev", person).0, "jokhar dudayev");
+        assert_eq!(keys("Джохар Дудаев", person).0, "jokhar dudaev");
+        assert_eq!(
+            keys("Laredo Don Dzhuan", person).0,
+            keys("Laredo Don Juan", person).0
+        );
+        assert_eq!(keys("Haradinadzh", person).0, "haradinaj");
     }
 
     #[test]
