@@ -406,13 +406,7 @@ impl Texts {
 
     /// Where text `id` lies in `bytes`.
     fn span(&self, id: u32) -> std::ops::Range<usize> {
-        let id = id as usize;
-        let start = if id == 0 {
-            0
-        } else {
-            self.ends[id - 1] as usize
-        };
-        start..self.ends[id] as usize
+        span_of(&self.ends, id)
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
@@ -681,6 +675,13 @@ struct HalfKeys {
     keys: Keys,
 }
 
+/// Where item `id` lies in a buffer of items laid end to end, from each item's end.
+fn span_of(ends: &[u32], id: u32) -> std::ops::Range<usize> {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] as usize };
+    start..ends[id] as usize
+}
+
 /// Keys of entries `0..ends.len()` in one buffer (not text: folding keeps bytes, not
 /// characters).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -727,13 +728,7 @@ impl Keys {
     }
 
     fn get(&self, id: u32) -> &[u8] {
-        let id = id as usize;
-        let start = if id == 0 {
-            0
-        } else {
-            self.ends[id - 1] as usize
-        };
-        &self.bytes[start..self.ends[id] as usize]
+        &self.bytes[span_of(&self.ends, id)]
     }
 }
 
@@ -1376,14 +1371,14 @@ impl NameIndex {
             out.push((id, 1.0));
         }
         if tokens_only {
-            self.one_edit_entries(token, EntryKind::Token, floor, start, scratch, out);
+            self.one_edit_entries(token, &[EntryKind::Token], floor, start, scratch, out);
             return;
         }
         self.fuzzy_tokens(token, floor, exact, scratch, out);
         // A swap of two letters leaves a short word too few grams (`aqas` / `aqsa`), which one
         // edit by halves finds; and the listed runs, only by halves.
-        self.one_edit_entries(token, EntryKind::Token, floor, start, scratch, out);
-        self.one_edit_entries(token, EntryKind::Join, floor, start, scratch, out);
+        let kinds = [EntryKind::Token, EntryKind::Join];
+        self.one_edit_entries(token, &kinds, floor, start, scratch, out);
     }
 
     /// Listed tokens whose similarity to `token` reaches `floor`, found through shared folded
@@ -1491,13 +1486,13 @@ impl NameIndex {
         }
     }
 
-    /// Entries of `kind` whose keys are at most one edit from `token`'s ([`within_one_edit`]:
+    /// Entries of `kinds` whose keys are at most one edit from `token`'s ([`within_one_edit`]:
     /// the joined-word rule) and whose similarity to it reaches `floor`; those already in
     /// `out[start..]` aside. Compared with the scorer's own similarity, swaps included.
     fn one_edit_entries(
         &self,
         token: &str,
-        kind: EntryKind,
+        kinds: &[EntryKind],
         floor: f32,
         start: usize,
         scratch: &mut Scratch,
@@ -1508,9 +1503,11 @@ impl NameIndex {
         scratch.verify.clear();
         // `rest`: the word's letters beside the half (see `HalfKeys::probe`).
         let mut probe = |suffix: bool, len: usize, half: &[u8], rest: &[u8]| {
-            let hash = half_key_hash(kind, suffix, len, half);
-            self.half_keys
-                .probe(hash, letter_mask(rest), &mut scratch.verify);
+            let rest = letter_mask(rest);
+            for &kind in kinds {
+                let hash = half_key_hash(kind, suffix, len, half);
+                self.half_keys.probe(hash, rest, &mut scratch.verify);
+            }
         };
         // A key one edit from the word's keeps one of its halves as the word has it.
         for len in n.saturating_sub(1)..=n + 1 {
@@ -1991,6 +1988,7 @@ mod tests {
         assert!(lo < hi && hi <= tokens_end);
         assert!((tokens_end..vocab_len as u32).all(|id| idx.gram_count[id as usize] == 0));
         assert_eq!((hi - lo) as usize, tokens_of_5_to_7);
+        assert!((lo..hi).all(|id| (5..=7).contains(&idx.vocab_text.get(id).len())));
         // Every listed token and run under both halves of its key.
         assert!(idx.half_keys.fits(vocab_len));
         let halves_hold = |text: &str, kind: EntryKind| {
@@ -2016,7 +2014,9 @@ mod tests {
         assert!(halves_hold("sernia", EntryKind::Token));
         assert!(halves_hold("planarocs", EntryKind::Join));
         assert!(!halves_hold("planarocs", EntryKind::Token));
-        assert_eq!(idx.half_keys.entries.len() % 2, 0);
+        let tokens_and_runs = idx.half_keys.keys.ends.len();
+        assert!(tokens_and_runs > tokens_end as usize);
+        assert_eq!(idx.half_keys.entries.len(), 2 * tokens_and_runs);
         // The list of a gram within the window: its entries there, and only those.
         trigrams(&folded_key("sernia"), &mut grams);
         let gid = idx.grams[&grams[1]];
@@ -2060,15 +2060,7 @@ mod tests {
             at in 0..10usize,
             letter in proptest::sample::select(b"aktnrs5x".to_vec()),
         ) {
-            let mut edited = part.as_bytes().to_vec();
-            let at = at.min(edited.len());
-            match op {
-                0 => edited.insert(at, letter),
-                1 if at < edited.len() => { edited.remove(at); }
-                2 if at < edited.len() => edited[at] = letter,
-                3 if at + 1 < edited.len() => edited.swap(at, at + 1),
-                _ => {}
-            }
+            let edited = crate::text::folded::one_edit(part.as_bytes(), op, at, letter);
             let changed = (letter_mask(part.as_bytes()) ^ letter_mask(&edited)).count_ones();
             proptest::prop_assert!(changed <= 2, "{part} / {:?}: {changed}", edited);
         }

@@ -97,6 +97,25 @@ pub fn within_one_edit<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     swapped || short[same + 1..] == long[same + 1..]
 }
 
+/// `part` with one edit (`op`: 0 insert `letter`, 1 delete, 2 replace by `letter`, 3 swap with
+/// the next letter) at `at` (clamped), or unchanged where the edit does not fit: for the
+/// proptests of the one-edit rule and of the index's letter masks.
+#[cfg(test)]
+pub(crate) fn one_edit(part: &[u8], op: u8, at: usize, letter: u8) -> Vec<u8> {
+    let mut edited = part.to_vec();
+    let at = at.min(edited.len());
+    match op {
+        0 => edited.insert(at, letter),
+        1 if at < edited.len() => {
+            edited.remove(at);
+        }
+        2 if at < edited.len() => edited[at] = letter,
+        3 if at + 1 < edited.len() => edited.swap(at, at + 1),
+        _ => {}
+    }
+    edited
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,15 +160,7 @@ mod tests {
             at in 0..12usize,
             letter in proptest::sample::select(b"abkstx".to_vec()),
         ) {
-            let mut b = a.as_bytes().to_vec();
-            let at = at.min(b.len());
-            match op {
-                0 => b.insert(at, letter),
-                1 if at < b.len() => { b.remove(at); }
-                2 if at < b.len() => b[at] = letter,
-                3 if at + 1 < b.len() => b.swap(at, at + 1),
-                _ => {}
-            }
+            let b = one_edit(a.as_bytes(), op, at, letter);
             prop_assert!(within_one_edit(a.as_bytes(), &b));
             prop_assert!(within_one_edit(&b, a.as_bytes()));
         }

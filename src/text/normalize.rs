@@ -581,6 +581,8 @@ fn numbers_and_expansions(words: Vec<String>) -> Vec<String> {
     // The number just written, which the next may be the units of.
     let mut last_number: Option<u32> = None;
     for w in words {
+        // Before the tables are read: a respelled word is looked up as the tables spell it.
+        let w = respelled(w, terms);
         let value = number_value(&w, terms);
         if let Some(v) = value {
             if let Some(joined) = last_number.take().and_then(|t| tens_and_units(t, v)) {
@@ -597,7 +599,7 @@ fn numbers_and_expansions(words: Vec<String>) -> Vec<String> {
             Some(e) => out.extend(e.split(' ').map(str::to_string)),
             None => match terms.canonical.get(w.as_str()) {
                 Some(c) => out.push((*c).to_string()),
-                None => out.push(respelled(w, terms)),
+                None => out.push(w),
             },
         }
     }
