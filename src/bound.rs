@@ -285,36 +285,28 @@ impl<'a> QueryEvidence<'a> {
             }
             best
         };
-        // Pairs the index cannot vouch for are compared here (each pair once per screened name,
-        // through the memo): an unpaired query word with each unpaired word of the candidate,
-        // since a letter moved or added (`ARKM` / `AKRAM`, `IOSRTIH` / `IOSTRIH`, `GHADAFFI` /
-        // `BHADANI`) leaves a word too few folded trigrams to share, and a particle, which the
-        // index never searches, with a word like it (`ABD` / `ABID`). Without this the bound
-        // would count such a word as left over and prune hits the scorer gives 0.80-0.93. Only
-        // pairs whose lengths and consonants let them reach the floor are compared
-        // ([`may_reach_floor`]): most are unrelated words, and comparing them all cost a third
-        // more per query (BENCHMARKS.md). The candidate's unpaired words and particles are taken
-        // before any pair below raises them: each query token is weighed on its own.
-        let (mut c_free, mut c_particles) = (0u64, 0u64);
+        // A query particle, which the index never searches, is compared here with each word of
+        // the candidate nothing reached (`ABD` / `ABID`; each pair once per screened name, through
+        // the memo). Words need no such pass: the scorer aligns a word the index looks up only
+        // with a token its lookup finds (`score::pair_similarity`), so a query word that did
+        // not reach this candidate aligns with none of its tokens. Only pairs whose lengths and
+        // consonants let them reach the floor are compared ([`may_reach_floor`]).
+        let mut c_free = 0u64;
         for (j, u) in candidate.tokens.iter().enumerate().take(64) {
-            if u.class == TokenClass::Particle {
-                c_particles |= 1 << j;
-            } else if word(u) && c_best[j] == 0.0 {
+            if word(u) && c_best[j] == 0.0 {
                 c_free |= 1 << j;
             }
         }
         // Every query token (a name longer than the stack's takes the heap, and loses no pair).
         let (mut q_extra_stack, mut q_extra_heap) = ([0f32; STACK], Vec::new());
         let q_extra = stack_or_heap(&mut q_extra_stack, &mut q_extra_heap, q.tokens.len());
-        let mut c_extra = [0f32; 64];
-        if c_free != 0 || c_particles != 0 {
+        if c_free != 0 {
+            let mut c_extra = [0f32; 64];
             for (i, t) in q.tokens.iter().enumerate() {
-                let mut pairs = 0;
-                if t.class == TokenClass::Particle {
-                    pairs |= c_free;
-                } else if word(t) && q_sim(i) == 0.0 {
-                    pairs |= c_particles | c_free;
+                if t.class != TokenClass::Particle {
+                    continue;
                 }
+                let mut pairs = c_free;
                 while pairs != 0 {
                     let j = pairs.trailing_zeros() as usize;
                     pairs &= pairs - 1;

@@ -891,6 +891,47 @@ fn min_shared_grams(total: f32) -> f32 {
     }
 }
 
+/// The lengths of the listed tokens a word of `len` bytes is compared with: the scorer does not
+/// compare tokens whose lengths differ beyond [`MIN_LENGTH_RATIO`].
+fn length_window(len: usize) -> (usize, usize) {
+    let len = len as f32;
+    (
+        (len * MIN_LENGTH_RATIO).ceil() as usize,
+        (len / MIN_LENGTH_RATIO).floor() as usize,
+    )
+}
+
+/// Whether a lookup of the word `token` can find the listed token `listed`, pair by pair: they
+/// are equal, or share the folded trigrams [`NameIndex::lookup`] asks of them, or their join keys
+/// are one edit apart. The lookup returns exactly the listed tokens this holds for whose
+/// similarity reaches the floor, and the scorer aligns a searched word with a listed token only
+/// where it holds (see `score::word_similarity`), so that what the index does not find cannot
+/// align: the bound need not compare such pairs candidate by candidate.
+pub(crate) fn lookup_finds(token: &str, listed: &str) -> bool {
+    if token == listed {
+        return true;
+    }
+    // A one-letter word is looked up as written (see `query_entries`).
+    if token.len() < 2 {
+        return false;
+    }
+    let (lo, hi) = length_window(token.len());
+    if (lo..=hi).contains(&gram_order(listed.len()).into()) {
+        let (mut word, mut entry) = (Vec::new(), Vec::new());
+        trigrams(&folded_key(token), &mut word);
+        trigrams(&folded_key(listed), &mut entry);
+        if !word.is_empty() {
+            let shared = entry.iter().filter(|g| word.contains(g)).count().min(255);
+            let word_share = min_shared_grams(word.len() as f32).ceil().min(255.0) as usize;
+            let entry_share = usize::from(own_shares()[entry.len().min(63)]);
+            if shared >= word_share && shared >= entry_share {
+                return true;
+            }
+        }
+    }
+    within_one_edit(&join_key(listed), &join_key(token))
+}
+
 /// The share of grams an entry of each number of grams asks of any word (the share asked of a
 /// pair is the larger of both sides', [`min_shared_grams`] growing with the count). Entries past
 /// 63 grams (rare) are held to 63's, lower than theirs: a few more are verified, none is missed.
@@ -1405,10 +1446,7 @@ impl NameIndex {
             );
             scratch.owner = self.lookup_id;
         }
-        // The scorer does not compare tokens whose lengths differ beyond this ratio.
-        let len = token.len() as f32;
-        let lo = (len * MIN_LENGTH_RATIO).ceil() as usize;
-        let hi = (len / MIN_LENGTH_RATIO).floor() as usize;
+        let (lo, hi) = length_window(token.len());
         let gp = &self.gram_postings;
         let tokens = gp.id_window(gram_order(lo), gram_order(hi));
         let mut lists: Vec<&[u32]> = Vec::with_capacity(scratch.grams.len());
@@ -2063,6 +2101,36 @@ mod tests {
             let edited = crate::text::folded::one_edit(part.as_bytes(), op, at, letter);
             let changed = (letter_mask(part.as_bytes()) ^ letter_mask(&edited)).count_ones();
             proptest::prop_assert!(changed <= 2, "{part} / {:?}: {changed}", edited);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The scorer aligns a word with a listed token only where [`lookup_finds`] holds and
+        /// their similarity reaches the floor; the lookup must return every such token, or the
+        /// bound prunes what the scorer would align.
+        #[test]
+        fn the_lookup_returns_every_token_it_finds_pair_by_pair(
+            listed in proptest::collection::vec("[aeiouyhkcqsztdbpgjvwfmnrl]{1,11}", 1..40),
+            edits in proptest::collection::vec(
+                (0usize..40, 0u8..4, 0usize..12, proptest::sample::select(b"aeiuhkcszdtbpgjvfmnrl".to_vec())),
+                1..20,
+            ),
+        ) {
+            let names: Vec<String> = listed.chunks(2).map(|c| c.join(" ")).collect();
+            let idx = NameIndex::build(&list(&names.iter().map(String::as_str).collect::<Vec<_>>()));
+            for (k, op, at, letter) in edits {
+                let source = &listed[k % listed.len()];
+                let edited = crate::text::folded::one_edit(source.as_bytes(), op, at, letter);
+                let word = String::from_utf8(crate::text::folded::one_edit(&edited, (op + 1) % 4, at / 2, letter)).unwrap();
+                let found: Vec<&str> = idx.similar_entries(&word, crate::score::distance::TOKEN_FLOOR).into_iter().map(|(t, _)| t).collect();
+                for token in idx.records.iter().flat_map(|r| &r.norm.tokens) {
+                    let token = token.text.as_str();
+                    if token_similarity(&word, token) >= crate::score::distance::TOKEN_FLOOR && lookup_finds(&word, token) {
+                        proptest::prop_assert!(found.contains(&token), "{word} / {token}: {found:?}");
+                    }
+                }
+            }
         }
     }
 

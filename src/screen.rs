@@ -530,12 +530,22 @@ mod tests {
     }
 
     #[test]
-    fn a_short_word_with_a_letter_moved_still_counts_in_the_bound() {
-        // `ARKM` shares no folded trigram with `AKRAM`, so the index pairs only `KABI`; the
-        // bound must still count `ARKM` ~ `AKRAM` (0.74), or it prunes a hit scoring 0.82.
-        bound_keeps_the_hit("AKRAM ABAS AL KABI", "ARKM AL KABI", 0.80..0.85);
-        // A longer word against a short one: `GHADAFFI` / `HADAA` share one folded trigram.
-        bound_keeps_the_hit("ABDUL IVANOVICH HADAA", "ABDUL GHADAFFI", 0.80..0.85);
+    fn a_word_aligns_only_with_what_its_lookup_finds() {
+        // `ARKM` shares no folded trigram with `AKRAM` and is two edits from it: no lookup finds
+        // the pair, so the scorer does not align it either (0.74 by the distance alone), and
+        // the name is no hit, with or without the bound. `GHADAFFI` / `HADAA` (one folded
+        // trigram shared) likewise.
+        for (listed, party) in [
+            ("AKRAM ABAS AL KABI", "ARKM AL KABI"),
+            ("ABDUL IVANOVICH HADAA", "ABDUL GHADAFFI"),
+        ] {
+            let wl = Watchlist::from_names(EntityKind::Person, [listed.to_string()]);
+            let r = same_with_and_without_bound(wl, party);
+            assert!(r.hits.is_empty(), "{party}: {r:?}");
+        }
+        // One edit from the listed word (a letter left out, two swapped) is found and aligned.
+        bound_keeps_the_hit("AKRAM ABAS AL KABI", "AKRM AL KABI", 0.80..0.95);
+        bound_keeps_the_hit("AKRAM ABAS AL KABI", "AKARM AL KABI", 0.80..0.95);
     }
 
     #[test]
@@ -560,13 +570,16 @@ mod tests {
     fn a_candidate_is_dropped_only_when_the_words_left_on_both_sides_contradict() {
         // The index pairs `Muhammad` and `Ali`; `Lisawi` and `Kawtharani` are left over on both
         // sides, which the score charges as a contradiction (0.57): no hit, with or without the
-        // bound. With a pair the index missed (`Elregy` / `Energy`) the hit stays.
+        // bound. With a typo the lookup finds (`Enegry` / `Energy`) the hit stays; with one it
+        // does not (`Elregy`: one folded trigram of six shared, two edits) there is none.
         let wl = Watchlist::from_names(EntityKind::Person, ["Muhammad Ali Kawtharani"]);
         let r = same_with_and_without_bound(wl, "Muhammad Ali Lisawi");
         assert!(r.hits.is_empty(), "{r:?}");
         let wl = Watchlist::from_names(EntityKind::Organization, ["Energy Rosneft Trading"]);
-        let r = same_with_and_without_bound(wl, "Elregy Rosneft Trading");
+        let r = same_with_and_without_bound(wl.clone(), "Enegry Rosneft Trading");
         assert_eq!(r.hits.len(), 1, "{r:?}");
+        let r = same_with_and_without_bound(wl, "Elregy Rosneft Trading");
+        assert!(r.hits.is_empty(), "{r:?}");
     }
 
     #[test]

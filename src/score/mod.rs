@@ -21,6 +21,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::index::lookup_finds;
 use crate::model::EntityKind;
 use crate::text::folded::{join_key, within_one_edit};
 use crate::text::{
@@ -299,8 +300,9 @@ impl Scorer {
     ///
     /// With `prune`, the bound is made tight where that decides whether the candidate reaches
     /// `prune.threshold`. The loose bound above charges the tokens the index did not pair as
-    /// left over on one side only (`missing·max`), since the index misses a few pairs the scorer
-    /// aligns (`elregy` / `energy`); the score charges tokens left over on both sides as a
+    /// left over on one side only (`missing·max`), since the index's evidence is not all the
+    /// scorer reads (a particle it never searches, a run, a generic word's match); the score
+    /// charges tokens left over on both sides as a
     /// conflict, up to seventeen times more. So when the loose bound reaches the threshold but
     /// the score's own penalty would not, the tokens no pair reached are compared here one at a
     /// time, heaviest first, as the scorer would compare them (through the memo): against every
@@ -904,7 +906,7 @@ fn candidate_pairs(
             } else if one_unvocalized {
                 token_similarity(&a.text, &b.text).max(skeleton_similarity(&a.text, &b.text))
             } else {
-                memo.similarity(&a.text, &b.text)
+                pair_similarity(memo, a, &b.text)
             };
             if sim >= TOKEN_FLOOR {
                 // A skeleton pair can reach 1 with different letters: not exact.
@@ -1189,16 +1191,14 @@ fn verify_token(
     memo: &mut SimilarityMemo,
     buf: &mut compact_str::CompactString,
 ) {
-    let compare = |memo: &mut SimilarityMemo, a: &str, b: &str| {
-        if this_is_query {
-            memo.similarity(a, b)
-        } else {
-            memo.similarity(b, a)
-        }
-    };
-    let text = &this.name.tokens[k].text;
+    let token = &this.name.tokens[k];
+    let text = &token.text;
     for (j, t) in other.name.tokens.iter().enumerate() {
-        let sim = compare(memo, text, &t.text);
+        let sim = if this_is_query {
+            pair_similarity(memo, token, &t.text)
+        } else {
+            pair_similarity(memo, t, text)
+        };
         if sim >= TOKEN_FLOOR {
             this.sims[k] = this.sims[k].max(sim);
             other.sims[j] = other.sims[j].max(sim);
@@ -1250,6 +1250,22 @@ fn runs(tokens: &[crate::text::Token]) -> impl Iterator<Item = (usize, usize, us
             (start, end, len)
         })
     })
+}
+
+/// The similarity with which the scorer aligns the query's token `a` with the listed token `b`.
+/// A word the index looks up (any but a particle or an initial) aligns only with a token its
+/// lookup can find ([`lookup_finds`]), whatever their similarity: the index then never misses a
+/// pair the scorer aligns, and the bound need not compare such pairs candidate by candidate.
+/// The pairs this rules out reach the floor through cheap edits piling up (`hoffmann` /
+/// `hasan`, `ming` / `kings` at 0.70): a letter missing, another doubled, a vowel changed.
+fn pair_similarity(memo: &mut SimilarityMemo, a: &crate::text::Token, b: &str) -> f32 {
+    let sim = memo.similarity(&a.text, b);
+    let looked_up = !matches!(a.class, TokenClass::Particle | TokenClass::Initial);
+    if sim >= TOKEN_FLOOR && looked_up && !lookup_finds(&a.text, b) {
+        0.0
+    } else {
+        sim
+    }
 }
 
 /// The similarity of a run written as one (`run`) and a single token, or 0 when the joined-word
