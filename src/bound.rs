@@ -43,6 +43,8 @@ pub struct KindQuery {
     pub norm: NormName,
     positions: Vec<QueryPosition>,
     facts: NameFacts,
+    /// Tokens whose similarities the index's evidence settles (see [`Prune::settled`]).
+    settled: u64,
 }
 
 /// Where a token of the query, as normalized for one kind of listed entity, sits in the query
@@ -128,10 +130,32 @@ impl<'a> QueryEvidence<'a> {
     pub fn for_kind(&self, scorer: &Scorer, norm: NormName, kind: EntityKind) -> KindQuery {
         let positions = self.positions(&norm);
         let facts = scorer.name_facts(&norm, kind);
+        // The index looked up the searched query's runs and a person's in the order the scorer
+        // reads them (`candidates_in_orders`); another reading's runs only if its words are the
+        // same in the same order. A token it looked up (every one but a particle or an initial,
+        // and a generic word through its cached lookup) is then settled by what it found.
+        let same_runs = kind == EntityKind::Person
+            || norm
+                .tokens
+                .iter()
+                .map(|t| &t.text)
+                .eq(self.query.tokens.iter().map(|t| &t.text));
+        let settled = if same_runs {
+            positions
+                .iter()
+                .zip(&norm.tokens)
+                .take(64)
+                .enumerate()
+                .filter(|(_, (p, t))| !p.always && !loose(t))
+                .fold(0, |mask, (i, _)| mask | 1 << i)
+        } else {
+            0
+        };
         KindQuery {
             norm,
             positions,
             facts,
+            settled,
         }
     }
 
@@ -171,7 +195,7 @@ impl<'a> QueryEvidence<'a> {
         kind: EntityKind,
         memo: &mut SimilarityMemo,
     ) -> f32 {
-        let (q, positions, facts) = (&q.norm, &q.positions, &q.facts);
+        let (q, positions, facts, settled) = (&q.norm, &q.positions, &q.facts, q.settled);
         let query = self.query;
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
         // A person's first given name written short (Alex / Alexander) pairs by prefix.
@@ -337,6 +361,7 @@ impl<'a> QueryEvidence<'a> {
                 threshold: self.threshold,
                 memo,
                 query: facts,
+                settled,
             }),
         )
     }

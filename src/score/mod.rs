@@ -229,6 +229,11 @@ pub struct Prune<'m> {
     pub threshold: f32,
     pub memo: &'m mut SimilarityMemo,
     pub query: &'m NameFacts,
+    /// The query's tokens (a bit each, of the first 64) whose similarities `q_sim` gives are
+    /// all the scorer can find for them: an index looked them and their runs up, and the
+    /// scorer aligns such a token with nothing its lookup does not find (`pair_similarity`).
+    /// Left at 0 they stay 0, and the tight step does not compare them again.
+    pub settled: u64,
 }
 
 /// What the pair rules read of a name compared with many others (a screened party's), computed
@@ -369,7 +374,10 @@ impl Scorer {
             0.0
         };
         let Some(Prune {
-            threshold, memo, ..
+            threshold,
+            memo,
+            settled,
+            ..
         }) = prune
         else {
             return loose_bound;
@@ -407,8 +415,22 @@ impl Scorer {
                 .filter(|&j| cs[j] == 0.0)
                 .map(|j| (false, j, cw[j])),
         );
+        // A settled query token nothing paired is left over, and so is every token of the
+        // candidate once all the query's are settled (what could pair with it was looked up).
+        let all_settled = q.tokens.len() <= 64 && settled == span_bits(q.tokens.len());
+        free.retain(|&(query_side, k, _)| {
+            if query_side {
+                k >= 64 || settled & (1 << k) == 0
+            } else {
+                !all_settled
+            }
+        });
         free.sort_by(|a, b| b.2.total_cmp(&a.2));
-        let mut bound = loose_bound;
+        let mut bound = if free.is_empty() {
+            tight(can_match, left_q, left_c)
+        } else {
+            loose_bound
+        };
         // One buffer for the runs every comparison below writes out (inline: most runs are
         // short, and this runs for thousands of candidates).
         let mut run = compact_str::CompactString::default();
@@ -1053,6 +1075,11 @@ fn unsearched_pairs(
         }
     }
     (mask_a, mask_b)
+}
+
+/// The first `n` bits (of 64).
+fn span_bits(n: usize) -> u64 {
+    u64::MAX.checked_shr(64 - n as u32).unwrap_or(0)
 }
 
 /// Words of a name's acronym source (as many as its initials).

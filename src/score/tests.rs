@@ -261,6 +261,7 @@ fn the_upper_bound_charges_conflicts_only_for_tokens_nothing_pairs() {
             threshold: 0.8,
             memo: &mut memo,
             query: &facts,
+            settled: 0,
         };
         let tight = scorer.upper_bound(&q, &q_sim, &c, &c_sim, kind, Some(prune));
         (loose, tight, scorer.score(&q, &c, kind))
