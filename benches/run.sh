@@ -6,7 +6,9 @@
 #   benches/run.sh            quick: 5,000 rows, 1,500 held-out queries, a 100,000-name scale list
 #   benches/run.sh --full     the scale run on 1,000,000 names (slower; several GB of memory)
 #
-# Knobs (environment): ROWS, QUERIES, SCALE_NAMES, SCALE_QUERIES, CUTOFF (RapidFuzz, default 85).
+# Knobs (environment): ROWS, QUERIES, SCALE_NAMES, SCALE_QUERIES, CUTOFF (RapidFuzz, default 85),
+# REPEAT (passes over the held-out queries on each side, the median reported; default 3: on a
+# shared host one pass of half a second can run far slower or faster than the next).
 # Needs ../shared/data/ofac-sdn-2019 (skips with a message without it), python3 with venv, and
 # PyPI for `pip install rapidfuzz` into target/bench-venv on the first run.
 set -euo pipefail
@@ -19,6 +21,7 @@ QUERIES=${QUERIES:-1500}
 SCALE_NAMES=${SCALE_NAMES:-$([[ $FULL == 1 ]] && echo 1000000 || echo 100000)}
 SCALE_QUERIES=${SCALE_QUERIES:-300}
 CUTOFF=${CUTOFF:-85}
+REPEAT=${REPEAT:-3}
 OFAC=../shared/data/ofac-sdn-2019
 OUT=target/bench-data
 
@@ -66,10 +69,10 @@ timed "$OUT/batch.time" "$REDFLAG" screen "$OUT/batch.csv" --quiet -o "$OUT/batc
     --watchlist seed --watchlist "$OFAC"
 
 echo "== side by side: redflag on the held-out queries (one thread)" >&2
-"$BENCH_QUERIES" --queries "$OUT/queries.tsv" seed "$OFAC" >"$OUT/redflag-queries.json"
+"$BENCH_QUERIES" --repeat "$REPEAT" --queries "$OUT/queries.tsv" seed "$OFAC" >"$OUT/redflag-queries.json"
 echo "== side by side: RapidFuzz extractOne token_sort_ratio, cutoff $CUTOFF (one thread)" >&2
 target/bench-venv/bin/python benches/rapidfuzz_bench.py "$OUT/names.tsv" "$OUT/queries.tsv" \
-    --cutoff "$CUTOFF" >"$OUT/rapidfuzz.json"
+    --cutoff "$CUTOFF" --repeat "$REPEAT" >"$OUT/rapidfuzz.json"
 
 echo "== scale: $SCALE_NAMES generated names" >&2
 "$BENCH_QUERIES" --queries "$SCALE/queries.tsv" "$SCALE/list" >"$OUT/scale.json"
