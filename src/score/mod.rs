@@ -1082,17 +1082,9 @@ fn span_bits(n: usize) -> u64 {
     u64::MAX.checked_shr(64 - n as u32).unwrap_or(0)
 }
 
-/// Words of a name's acronym source (as many as its initials): its tokens, unless legal forms
-/// were peeled off its ends. Read for every candidate of a person's name, where the source is
-/// a cache line the bound need not touch otherwise.
+/// Words of a name's acronym source (as many as its initials).
 fn word_count(n: &NormName) -> usize {
-    let words = || n.acronym_source.bytes().filter(|&b| b == b' ').count() + 1;
-    if n.legal_forms.is_empty() && !n.tokens.is_empty() {
-        debug_assert_eq!(n.tokens.len(), words(), "{:?}", n.acronym_source);
-        n.tokens.len()
-    } else {
-        words()
-    }
+    n.acronym_source.bytes().filter(|&b| b == b' ').count() + 1
 }
 
 /// The tokens of `name` (a bit each) covered by the runs of consecutive words of its acronym
