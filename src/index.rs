@@ -905,7 +905,7 @@ fn length_window(len: usize) -> (usize, usize) {
 /// are equal, or share the folded trigrams [`NameIndex::lookup`] asks of them, or their join keys
 /// are one edit apart. The lookup returns exactly the listed tokens this holds for whose
 /// similarity reaches the floor, and the scorer aligns a searched word with a listed token only
-/// where it holds (see `score::word_similarity`), so that what the index does not find cannot
+/// where it holds (see `score::pair_similarity`), so that what the index does not find cannot
 /// align: the bound need not compare such pairs candidate by candidate.
 pub(crate) fn lookup_finds(token: &str, listed: &str) -> bool {
     if token == listed {
@@ -2117,16 +2117,23 @@ mod tests {
                 1..20,
             ),
         ) {
+            use crate::score::distance::TOKEN_FLOOR;
+            use crate::text::folded::one_edit;
             let names: Vec<String> = listed.chunks(2).map(|c| c.join(" ")).collect();
-            let idx = NameIndex::build(&list(&names.iter().map(String::as_str).collect::<Vec<_>>()));
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let idx = NameIndex::build(&list(&names));
             for (k, op, at, letter) in edits {
-                let source = &listed[k % listed.len()];
-                let edited = crate::text::folded::one_edit(source.as_bytes(), op, at, letter);
-                let word = String::from_utf8(crate::text::folded::one_edit(&edited, (op + 1) % 4, at / 2, letter)).unwrap();
-                let found: Vec<&str> = idx.similar_entries(&word, crate::score::distance::TOKEN_FLOOR).into_iter().map(|(t, _)| t).collect();
+                // A listed word with two edits of it: near the floor, on either side.
+                let once = one_edit(listed[k % listed.len()].as_bytes(), op, at, letter);
+                let word = String::from_utf8(one_edit(&once, (op + 1) % 4, at / 2, letter)).unwrap();
+                let found: Vec<&str> = idx
+                    .similar_entries(&word, TOKEN_FLOOR)
+                    .into_iter()
+                    .map(|(text, _)| text)
+                    .collect();
                 for token in idx.records.iter().flat_map(|r| &r.norm.tokens) {
                     let token = token.text.as_str();
-                    if token_similarity(&word, token) >= crate::score::distance::TOKEN_FLOOR && lookup_finds(&word, token) {
+                    if token_similarity(&word, token) >= TOKEN_FLOOR && lookup_finds(&word, token) {
                         proptest::prop_assert!(found.contains(&token), "{word} / {token}: {found:?}");
                     }
                 }

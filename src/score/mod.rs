@@ -307,15 +307,15 @@ impl Scorer {
     /// `prune.threshold`. The loose bound above charges the tokens the index did not pair as
     /// left over on one side only (`missing·max`), since the index's evidence is not all the
     /// scorer reads (a particle it never searches, a run, a generic word's match); the score
-    /// charges tokens left over on both sides as a
-    /// conflict, up to seventeen times more. So when the loose bound reaches the threshold but
-    /// the score's own penalty would not, the tokens no pair reached are compared here one at a
-    /// time, heaviest first, as the scorer would compare them (through the memo): against every
-    /// token of the other name, in runs of two or three against its tokens, and against its
-    /// runs. A token still unpaired is left over whatever the scorer aligns, and once those
-    /// charged as the score charges them (`2·conflict·min + missing·|difference|`, the tokens not
-    /// compared yet counted as aligned exactly) keep the candidate below the threshold, it is
-    /// dropped.
+    /// charges tokens left over on both sides as a conflict, up to seventeen times more. So
+    /// when the loose bound reaches the threshold but the score's own penalty would not, the
+    /// tokens no pair reached are compared here one at a time, heaviest first, as the scorer
+    /// would compare them (through the memo): against every token of the other name, in runs
+    /// of two or three against its tokens, and against its runs; those `prune.settled` says
+    /// nothing more can pair are not. A token still unpaired is left over whatever the scorer
+    /// aligns, and once those charged as the score charges them (`2·conflict·min +
+    /// missing·|difference|`, the tokens not compared yet counted as aligned exactly) keep the
+    /// candidate below the threshold, it is dropped.
     pub fn upper_bound(
         &self,
         q: &NormName,
