@@ -916,15 +916,14 @@ pub(crate) fn lookup_finds(token: &str, listed: &str) -> bool {
         return false;
     }
     let (lo, hi) = length_window(token.len());
-    if (lo..=hi).contains(&gram_order(listed.len()).into()) {
+    if (gram_order(lo)..=gram_order(hi)).contains(&gram_order(listed.len())) {
         let (mut word, mut entry) = (Vec::new(), Vec::new());
         trigrams(&folded_key(token), &mut word);
         trigrams(&folded_key(listed), &mut entry);
         if !word.is_empty() {
-            let shared = entry.iter().filter(|g| word.contains(g)).count().min(255);
-            let word_share = min_shared_grams(word.len() as f32).ceil().min(255.0) as usize;
-            let entry_share = usize::from(own_shares()[entry.len().min(63)]);
-            if shared >= word_share && shared >= entry_share {
+            // Counted as the lookup's byte counters count (saturating).
+            let shared = entry.iter().filter(|g| word.contains(g)).count().min(255) as u8;
+            if shared >= word_share(word.len()) && shared >= entry_share(entry.len()) {
                 return true;
             }
         }
@@ -932,11 +931,22 @@ pub(crate) fn lookup_finds(token: &str, listed: &str) -> bool {
     within_one_edit(&join_key(listed), &join_key(token))
 }
 
-/// The share of grams an entry of each number of grams asks of any word (the share asked of a
-/// pair is the larger of both sides', [`min_shared_grams`] growing with the count). Entries past
-/// 63 grams (rare) are held to 63's, lower than theirs: a few more are verified, none is missed.
+/// The share of grams an entry of `grams` grams asks of any word (the share asked of a pair is
+/// the larger of both sides', [`min_shared_grams`] growing with the count). Entries past 63
+/// grams (rare) are held to 63's, lower than theirs: a few more are verified, none is missed.
+fn entry_share(grams: usize) -> u8 {
+    min_shared_grams(grams.min(63) as f32).ceil() as u8
+}
+
+/// [`entry_share`] of every number of grams up to 63, for the lookup's counters.
 fn own_shares() -> [u8; 64] {
-    std::array::from_fn(|grams| min_shared_grams(grams as f32).ceil() as u8)
+    std::array::from_fn(entry_share)
+}
+
+/// The share of grams a word of `grams` grams asks of any entry, capped where the lookup's
+/// counters saturate, so that a saturated count passes.
+fn word_share(grams: usize) -> u8 {
+    min_shared_grams(grams as f32).ceil().min(255.0) as u8
 }
 
 /// Per-thread buffers for vocabulary lookups: a dense counter per vocabulary entry.
@@ -1485,11 +1495,8 @@ impl NameIndex {
         }
         // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
         // is not worth the edit distance. The share asked of a pair is the larger of the
-        // word's and the entry's (see `own_shares`); the word's is capped where the counters
-        // saturate, so that a saturated count passes.
-        let word_share = min_shared_grams(scratch.grams.len() as f32)
-            .ceil()
-            .min(255.0) as u8;
+        // word's and the entry's (see `own_shares`, `word_share`).
+        let word_share = word_share(scratch.grams.len());
         scratch.verify.clear();
         // The exact entry is already out: with no count it passes no share (each needs a gram).
         if let Some(id) = exact {

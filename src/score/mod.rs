@@ -1017,9 +1017,7 @@ fn unsearched_pairs(
         .enumerate()
         .filter(|(_, y)| special(y))
         .fold(0u64, |m, (j, _)| m | 1 << j);
-    let b_all = u64::MAX
-        .checked_shr(64 - b_tokens.len() as u32)
-        .unwrap_or(0);
+    let b_all = span_bits(b_tokens.len());
     for (i, x) in a.tokens.iter().enumerate().take(64) {
         let mut others = if special(x) { b_all } else { b_special };
         while others != 0 {
