@@ -57,10 +57,9 @@ struct QueryPosition {
     always: bool,
 }
 
-/// Tokens that pair without the index looking: an initial with any word of its letter, a
-/// particle with any particle.
+/// Tokens that pair without the index looking ([`crate::score::pairs_unlooked`]).
 fn loose(t: &Token) -> bool {
-    matches!(t.class, TokenClass::Initial | TokenClass::Particle)
+    crate::score::pairs_unlooked(t.class)
 }
 
 fn word(t: &Token) -> bool {

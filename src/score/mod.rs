@@ -1285,12 +1285,18 @@ fn runs(tokens: &[crate::text::Token]) -> impl Iterator<Item = (usize, usize, us
 /// `hasan`, `ming` / `kings` at 0.70): a letter missing, another doubled, a vowel changed.
 fn pair_similarity(memo: &mut SimilarityMemo, a: &crate::text::Token, b: &str) -> f32 {
     let sim = memo.similarity(&a.text, b);
-    let looked_up = !matches!(a.class, TokenClass::Particle | TokenClass::Initial);
-    if sim >= TOKEN_FLOOR && looked_up && !lookup_finds(&a.text, b) {
+    if sim >= TOKEN_FLOOR && !pairs_unlooked(a.class) && !lookup_finds(&a.text, b) {
         0.0
     } else {
         sim
     }
+}
+
+/// Tokens that pair without an index looking them up: an initial with any word of its letter,
+/// a particle with any particle or a word like it. Every other token the scorer aligns only with
+/// what its lookup finds ([`pair_similarity`]).
+pub(crate) fn pairs_unlooked(class: TokenClass) -> bool {
+    matches!(class, TokenClass::Initial | TokenClass::Particle)
 }
 
 /// The similarity of a run written as one (`run`) and a single token, or 0 when the joined-word
