@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
 use crate::model::EntityKind;
-use crate::score::distance::{may_reach_floor, SimilarityMemo, TOKEN_FLOOR};
+use crate::score::distance::{may_reach_floor, SimilarityMemo, MIN_LENGTH_RATIO, TOKEN_FLOOR};
 use crate::score::{stack_or_heap, NameFacts, Prune, Scorer, STACK_TOKENS};
 use crate::text::{NormName, Token, TokenClass};
 
@@ -34,6 +34,11 @@ pub struct QueryEvidence<'a> {
     generic_first: Vec<[u64; 4]>,
     /// Query position -> its index in `generic`.
     generic_at: Vec<Option<usize>>,
+    /// The best similarity of each generic word's similar texts (0 for none).
+    generic_best: Vec<f32>,
+    /// Each generic word's letters ([`letter_bits`]) if it could be a listed name's acronym
+    /// (2 to 8 bytes), else 0.
+    generic_acronym: Vec<u32>,
     /// The score a candidate must be able to reach to be kept (see [`Prune`]).
     threshold: f32,
 }
@@ -45,6 +50,31 @@ pub struct KindQuery {
     facts: NameFacts,
     /// Tokens whose similarities the index's evidence settles (see [`Prune::settled`]).
     settled: u64,
+    /// What the first bound reads of the query; `None` where it does not judge (a token not
+    /// settled, or more tokens than it keeps).
+    first: Option<FirstQuery>,
+}
+
+/// What [`QueryEvidence::first_bound`] reads of the query, worked out once per kind.
+struct FirstQuery {
+    /// Per token: its letters as bits ([`letter_bits`]) if it could spell initials (2 to 8
+    /// ASCII letters), else 0.
+    spells: Vec<u32>,
+    /// Per token: could it pair with a listed initial of its letter (a word or patronymic),
+    /// and its first letter's bit.
+    initial_bit: Vec<u32>,
+    /// Runs of the query's initials a listed token could spell (`run_of_initials` the other
+    /// way): by length and first letter, the query tokens they cover.
+    initial_runs: Vec<(usize, u8, u64)>,
+    /// [`letters_hash`] of the query: a listed name of the same letters scores 1.
+    letters_hash: u32,
+    /// The tokens not settled (particles and initials: [`crate::score::pairs_unlooked`]), a
+    /// bit each; they may align with whatever the index saw.
+    unsettled: u64,
+    /// The lengths of the particles among them.
+    particle_lens: Vec<usize>,
+    /// The letters of the initials among them ([`letter_bit`]).
+    initial_letters: u32,
 }
 
 /// Where a token of the query, as normalized for one kind of listed entity, sits in the query
@@ -113,12 +143,29 @@ impl<'a> QueryEvidence<'a> {
         for (g, &(k, _)) in generic.iter().enumerate() {
             generic_at[k] = Some(g);
         }
+        let generic_best = generic
+            .iter()
+            .map(|(_, similar)| similar.values().fold(0.0, |a: f32, &b| a.max(b)))
+            .collect();
+        let generic_acronym = generic
+            .iter()
+            .map(|&(k, _)| {
+                let a = query.tokens[k].text.as_bytes();
+                if (2..=8).contains(&a.len()) {
+                    letter_bits(a)
+                } else {
+                    0
+                }
+            })
+            .collect();
         QueryEvidence {
             query,
             generic,
             generic_lengths,
             generic_first,
             generic_at,
+            generic_best,
+            generic_acronym,
             threshold,
         }
     }
@@ -150,11 +197,22 @@ impl<'a> QueryEvidence<'a> {
         } else {
             0
         };
+        // The first bound judges a query whose tokens are settled, or are particles and
+        // initials (which pair only by rules it can tell from the candidate's facts).
+        let judged = same_runs
+            && (1..=FACT_TOKENS).contains(&norm.tokens.len())
+            && norm
+                .tokens
+                .iter()
+                .enumerate()
+                .all(|(i, t)| settled & (1 << i) != 0 || loose(t));
+        let first = judged.then(|| FirstQuery::of(&norm, &facts, settled));
         KindQuery {
             norm,
             positions,
             facts,
             settled,
+            first,
         }
     }
 
@@ -363,5 +421,548 @@ impl<'a> QueryEvidence<'a> {
                 settled,
             }),
         )
+    }
+}
+
+/// Tokens of a listed name the first bound keeps facts of; a longer name is left to the full
+/// bound.
+pub const FACT_TOKENS: usize = 16;
+
+/// What the first bound ([`QueryEvidence::first_bound`]) reads of one listed name: per token
+/// its class, length and first letter, and the few facts of the whole name the scorer's rules
+/// ask (initials, particles, word count), in one small record laid out by record id beside the
+/// postings. Candidates are scattered over a large list; the full bound reads each one's
+/// tokens, this reads one short record, and most candidates are dropped here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordFacts {
+    /// The name's tokens; 0 if more than [`FACT_TOKENS`] (not judged).
+    tokens: u8,
+    kind: EntityKind,
+    /// [`UNVOCALIZED`].
+    flags: u8,
+    /// Words of the acronym source, at most 255.
+    words: u8,
+    /// Initials (one per acronym word), at most 255.
+    initials_len: u8,
+    /// The first token's length (at most 255) and first bytes (zero-padded).
+    first_len: u8,
+    first_prefix: [u8; 4],
+    /// The letters of the initials ([`letter_bits`]).
+    initials_letters: u32,
+    /// The first letters of the name's initial tokens ([`letter_bit`]).
+    initial_firsts: u32,
+    /// Bit l: a particle of l bytes (l < 16).
+    particle_lens: u16,
+    /// Bit j: token j has 2 to 8 ASCII letters (it could spell initials).
+    alpha: u16,
+    /// [`letters_hash`] of the name.
+    letters_hash: u32,
+    /// Per token: class (bits 0-2), a weak name part (bit 3), length up to 15 (bits 4-7).
+    shapes: [u8; FACT_TOKENS],
+    /// Per token: its first byte.
+    firsts: [u8; FACT_TOKENS],
+}
+
+const UNVOCALIZED: u8 = 1;
+const WEAK: u8 = 1 << 3;
+
+/// The classes by their number in a shape byte.
+const CLASSES: [TokenClass; 6] = [
+    TokenClass::Word,
+    TokenClass::Generic,
+    TokenClass::Particle,
+    TokenClass::Number,
+    TokenClass::Initial,
+    TokenClass::Patronymic,
+];
+
+fn class_number(class: TokenClass) -> u8 {
+    CLASSES.iter().position(|&c| c == class).unwrap_or(0) as u8
+}
+
+/// A bit per ASCII letter, either case; every other byte shares bit 31. Two equal bytes have
+/// the same bit, which is all the first bound asks.
+fn letter_bit(b: u8) -> u32 {
+    if b.is_ascii_alphabetic() {
+        1 << ((b | 0x20) - b'a')
+    } else {
+        1 << 31
+    }
+}
+
+fn letter_bits(t: &[u8]) -> u32 {
+    t.iter().fold(0, |m, &b| m | letter_bit(b))
+}
+
+/// A hash of the letters the same-letters rule compares ([`crate::score::spelled_letters`]):
+/// equal letters, equal hashes.
+fn letters_hash(n: &NormName) -> u32 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    for b in crate::score::spelled_letters(n) {
+        h.write_u8(b);
+    }
+    h.finish() as u32
+}
+
+/// 2 to 8 ASCII letters: a token that could spell a run of initials (`run_of_initials`).
+fn could_spell(t: &str) -> bool {
+    (2..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+impl RecordFacts {
+    pub fn of(n: &NormName, kind: EntityKind) -> RecordFacts {
+        let cap = |v: usize| v.min(255) as u8;
+        let mut f = RecordFacts {
+            kind,
+            ..RecordFacts::default()
+        };
+        if n.tokens.is_empty() || n.tokens.len() > FACT_TOKENS {
+            return f;
+        }
+        f.tokens = n.tokens.len() as u8;
+        f.flags = if n.unvocalized { UNVOCALIZED } else { 0 };
+        f.words = cap(crate::score::word_count(n));
+        let initials = n.initials();
+        f.initials_len = cap(initials.len());
+        f.initials_letters = letter_bits(&initials);
+        let first = n.tokens[0].text.as_bytes();
+        f.first_len = cap(first.len());
+        for (p, &b) in f.first_prefix.iter_mut().zip(first) {
+            *p = b;
+        }
+        f.letters_hash = letters_hash(n);
+        for (j, t) in n.tokens.iter().enumerate() {
+            let bytes = t.text.as_bytes();
+            let weak = t.class == TokenClass::Word && crate::score::weak_name_part(n, j);
+            f.shapes[j] = class_number(t.class)
+                | if weak { WEAK } else { 0 }
+                | (bytes.len().min(15) as u8) << 4;
+            f.firsts[j] = bytes.first().copied().unwrap_or(0);
+            match t.class {
+                TokenClass::Particle if bytes.len() < 16 => f.particle_lens |= 1 << bytes.len(),
+                // A particle too long for the mask pairs with any word.
+                TokenClass::Particle => f.particle_lens = u16::MAX,
+                TokenClass::Initial => f.initial_firsts |= letter_bit(f.firsts[j]),
+                _ => {}
+            }
+            if could_spell(&t.text) {
+                f.alpha |= 1 << j;
+            }
+        }
+        f
+    }
+
+    /// The kind of the listed entity the name belongs to.
+    pub fn kind(&self) -> EntityKind {
+        self.kind
+    }
+
+    fn class(&self, j: usize) -> TokenClass {
+        CLASSES[usize::from(self.shapes[j] & 7)]
+    }
+
+    /// Token `j`'s length, exact up to 15.
+    fn len(&self, j: usize) -> usize {
+        usize::from(self.shapes[j] >> 4)
+    }
+}
+
+impl FirstQuery {
+    fn of(q: &NormName, facts: &NameFacts, settled: u64) -> FirstQuery {
+        let unsettled = !settled & ((1u64 << q.tokens.len()) - 1);
+        let unsettled_tokens = || {
+            q.tokens
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| unsettled & (1 << i) != 0)
+                .map(|(_, t)| t)
+        };
+        let particle_lens = unsettled_tokens()
+            .filter(|t| t.class == TokenClass::Particle)
+            .map(|t| t.text.len())
+            .collect();
+        let initial_letters = unsettled_tokens()
+            .filter(|t| t.class == TokenClass::Initial)
+            .filter_map(|t| t.text.as_bytes().first())
+            .fold(0, |m, &b| m | letter_bit(b));
+        let spells = q
+            .tokens
+            .iter()
+            .map(|t| {
+                if could_spell(&t.text) {
+                    letter_bits(t.text.as_bytes())
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let initial_bit = q
+            .tokens
+            .iter()
+            .map(|t| match t.class {
+                TokenClass::Word | TokenClass::Patronymic => {
+                    t.text.as_bytes().first().map_or(0, |&b| letter_bit(b))
+                }
+                _ => 0,
+            })
+            .collect();
+        let initials = facts.initials();
+        let mut initial_runs = Vec::new();
+        for len in 2..=8.min(facts.words()).min(initials.len()) {
+            for (start, run) in initials.windows(len).enumerate() {
+                let mask = acronym_span_mask(q, start, start + len);
+                if mask != 0 {
+                    initial_runs.push((len, run[0], mask));
+                }
+            }
+        }
+        FirstQuery {
+            spells,
+            initial_bit,
+            initial_runs,
+            letters_hash: letters_hash(q),
+            unsettled,
+            particle_lens,
+            initial_letters,
+        }
+    }
+}
+
+impl QueryEvidence<'_> {
+    /// The query's tokens that are not settled align as the full bound takes them, exactly; a
+    /// token of the candidate aligns exactly if one of them could pair with it as the
+    /// scorer pairs a particle or an initial (`candidate_pairs`): a token whose length passes
+    /// the distance's length gate with a particle's, or one letter longer (a particle typo),
+    /// in a run of two or three whose length is comparable with a particle's, or (with
+    /// `person_rules`) a word of an initial's letter.
+    fn unsettled_pairs(
+        &self,
+        first: &FirstQuery,
+        f: &RecordFacts,
+        person_rules: bool,
+        qs: &mut [f32],
+        cs: &mut [f32],
+    ) {
+        let mut bits = first.unsettled;
+        while bits != 0 {
+            qs[bits.trailing_zeros() as usize] = 1.0;
+            bits &= bits - 1;
+        }
+        let n = cs.len();
+        // Lengths are exact below 15; a run's capped length is at most its real one.
+        let gate = |p: usize, len: usize| {
+            let (shorter, longer) = (p.min(len) as f32, p.max(len) as f32);
+            len >= 15 || shorter >= MIN_LENGTH_RATIO * longer || len == p + 1
+        };
+        let run_fits = |p: usize, run_len: usize| MIN_LENGTH_RATIO * run_len as f32 <= p as f32;
+        // (A pair by these rules may raise a token the index reached, to 1.)
+        for (j, c) in cs.iter_mut().enumerate() {
+            if *c >= 1.0 {
+                continue;
+            }
+            let class = f.class(j);
+            let len = f.len(j);
+            let by_initial = person_rules
+                && matches!(class, TokenClass::Word | TokenClass::Patronymic)
+                && letter_bit(f.firsts[j]) & first.initial_letters != 0;
+            let by_particle = first.particle_lens.iter().any(|&p| {
+                gate(p, len)
+                    || (j.saturating_sub(2)..=j).any(|start| {
+                        (start + 2..=(start + 3).min(n))
+                            .filter(|&end| end > j)
+                            .any(|end| run_fits(p, (start..end).map(|k| f.len(k)).sum()))
+                    })
+            });
+            if by_initial || by_particle {
+                *c = 1.0;
+            }
+        }
+    }
+
+    /// A first bound on `scorer.score(&q.norm, candidate, kind)` from the index's flags and the
+    /// candidate's [`RecordFacts`] alone, never below [`QueryEvidence::bound`]: 1 where it
+    /// does not judge. It judges a query whose every token is settled (see [`Prune::settled`]),
+    /// where the full bound's decision is the score's own formula
+    /// ([`Scorer::settled_bound`]) over the similarities it gathers; here every similarity the
+    /// full bound would read from the candidate's tokens is taken at its best wherever the
+    /// facts cannot rule the pair out (a generic word's match by first letters, an initials
+    /// rule by letters and lengths), and a higher similarity only raises that formula.
+    pub fn first_bound(
+        &self,
+        scorer: &Scorer,
+        q: &KindQuery,
+        f: &RecordFacts,
+        flags: &CandidateFlags,
+        kind: EntityKind,
+    ) -> f32 {
+        let n = usize::from(f.tokens);
+        let Some(first) = &q.first else {
+            return 1.0;
+        };
+        let Some(q_weights) = q.facts.weights_for(kind) else {
+            return 1.0;
+        };
+        if n == 0 || q.norm.unvocalized != (f.flags & UNVOCALIZED != 0) {
+            return 1.0;
+        }
+        let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
+        let person = kind == EntityKind::Person;
+        let qt = &q.norm.tokens;
+        let m = qt.len();
+        let (mut qs, mut cs) = ([0f32; FACT_TOKENS], [0f32; FACT_TOKENS]);
+
+        // The query's generic words: matched wherever a run of the candidate starts with a
+        // letter one of their similar texts starts with, or spelled by its initials.
+        // (At most 64 generic words: `new` takes the first 64 tokens.)
+        let mut generic_best = [0f32; 64];
+        for (g, bits) in self.generic_first.iter().enumerate() {
+            let best = self.generic_best[g];
+            if best > 0.0 {
+                for start in 0..n {
+                    let b = f.firsts[start];
+                    if bits[usize::from(b / 64)] & (1 << (b % 64)) != 0 {
+                        generic_best[g] = best;
+                        for c in &mut cs[start..(start + 3).min(n)] {
+                            *c = c.max(best);
+                        }
+                    }
+                }
+            }
+            let letters = self.generic_acronym[g];
+            let len = self.query.tokens[self.generic[g].0].text.len();
+            if letters != 0
+                && len <= usize::from(f.initials_len)
+                && letters & !f.initials_letters == 0
+            {
+                generic_best[g] = 1.0;
+                cs[..n].fill(1.0);
+            }
+        }
+        for (i, s) in qs.iter_mut().enumerate().take(m) {
+            let mut bits = q.positions[i].mask;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                *s = s.max(flags.query_sim(k));
+                if let Some(g) = self.generic_at[k] {
+                    *s = s.max(generic_best[g]);
+                }
+            }
+        }
+        for (j, c) in cs.iter_mut().enumerate().take(n) {
+            *c = if crate::score::pairs_unlooked(f.class(j)) {
+                1.0
+            } else {
+                c.max(flags.record_sim(j))
+            };
+        }
+        if first.unsettled != 0 {
+            self.unsettled_pairs(first, f, person_rules, &mut qs[..m], &mut cs[..n]);
+        }
+
+        // A person's first given name written short, by the first bytes.
+        if person_rules {
+            let a = qt[0].text.as_bytes();
+            let shortest = a.len().min(usize::from(f.first_len));
+            let k = shortest.min(4);
+            if shortest >= 3 && a[..k] == f.first_prefix[..k] {
+                qs[0] = 1.0;
+                cs[0] = 1.0;
+            }
+        }
+        // The pairs the index does not look for (`unsearched_pairs`): the query has no
+        // particle or initial, so a query word with a listed particle one letter shorter, with
+        // a listed initial of its first letter, or spelling the listed initials; a listed
+        // token spelling the query's.
+        for (i, x) in qt.iter().enumerate() {
+            let len = x.text.len();
+            if x.class == TokenClass::Word
+                && (1..=16).contains(&len)
+                && f.particle_lens & (1 << (len - 1)) != 0
+            {
+                qs[i] = 1.0;
+            }
+            if person_rules && first.initial_bit[i] & f.initial_firsts != 0 {
+                qs[i] = 1.0;
+            }
+            let spells = first.spells[i];
+            if person
+                && spells != 0
+                && len <= usize::from(f.words)
+                && len <= usize::from(f.initials_len)
+                && spells & !f.initials_letters == 0
+            {
+                qs[i] = 1.0;
+                cs[..n].fill(1.0);
+            }
+        }
+        if person && f.alpha != 0 {
+            for (j, c) in cs.iter_mut().enumerate().take(n) {
+                if f.alpha & (1 << j) == 0 {
+                    continue;
+                }
+                let len = f.len(j);
+                for &(l, b, mask) in &first.initial_runs {
+                    if l == len && b == f.firsts[j] {
+                        *c = 1.0;
+                        let mut bits = mask;
+                        while bits != 0 {
+                            qs[bits.trailing_zeros() as usize] = 1.0;
+                            bits &= bits - 1;
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut cw = [0f32; 2 * FACT_TOKENS];
+        for j in 0..n {
+            let class = f.class(j);
+            let weight = scorer.class_weight(f.len(j), class);
+            cw[j] = weight;
+            cw[n + j] = scorer.left_cost(class, weight, person_rules, kind, || {
+                f.shapes[j] & WEAK != 0
+            });
+        }
+        let (can_match, left_q, left_c) =
+            scorer.bound_parts(&qs[..m], q_weights, &cs[..n], &cw[..2 * n], (0, 0));
+        let bound = scorer.settled_bound(can_match, left_q, left_c, person_rules);
+        // The one rule that raises a score: the same letters spaced differently.
+        if bound < self.threshold && f.letters_hash == first.letters_hash {
+            return 1.0;
+        }
+        bound
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Watchlist;
+    use crate::score::Weights;
+    use crate::text::normalize;
+
+    /// Every candidate of `query` (screened as `kind`) against `listed`: its name, the first
+    /// bound and the full bound, as the screener computes them for `threshold`.
+    fn bounds(
+        listed: &[&str],
+        kind: EntityKind,
+        query: &str,
+        threshold: f32,
+    ) -> Vec<(String, f32, f32)> {
+        let wl = Watchlist::from_names(kind, listed.iter().copied());
+        let index = NameIndex::build(&wl);
+        let scorer = Scorer::new(Weights::default());
+        let searched = normalize(query, EntityKind::Unknown);
+        let evidence = QueryEvidence::new(&index, &searched, TOKEN_FLOOR, threshold);
+        let kq = evidence.for_kind(&scorer, normalize(query, kind), kind);
+        let mut memo = SimilarityMemo::default();
+        let person = normalize(query, EntityKind::Person);
+        index
+            .candidates_in_orders(&searched, &[&person], TOKEN_FLOOR)
+            .into_iter()
+            .map(|(rid, flags)| {
+                let rec = &index.records[rid as usize];
+                let first =
+                    evidence.first_bound(&scorer, &kq, index.record_facts(rid), &flags, kind);
+                let full = evidence.bound(&scorer, &kq, &rec.norm, &flags, kind, &mut memo);
+                (
+                    wl.entities[rec.entity as usize].names[0].text.clone(),
+                    first,
+                    full,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn facts_keep_classes_lengths_and_particles() {
+        let n = normalize("Abu Bakr al-Baghdadi", EntityKind::Person);
+        let f = RecordFacts::of(&n, EntityKind::Person);
+        assert_eq!(usize::from(f.tokens), n.tokens.len());
+        for (j, t) in n.tokens.iter().enumerate() {
+            assert_eq!(f.class(j), t.class, "{}", t.text);
+            assert_eq!(f.len(j), t.text.len().min(15), "{}", t.text);
+            assert_eq!(f.firsts[j], t.text.as_bytes()[0]);
+        }
+        let particles: u16 = n
+            .tokens
+            .iter()
+            .filter(|t| t.class == TokenClass::Particle)
+            .fold(0, |m, t| m | 1 << t.text.len());
+        assert_ne!(particles, 0, "{n:?}");
+        assert_eq!(f.particle_lens, particles);
+        assert_eq!(f.kind(), EntityKind::Person);
+        // A name longer than the facts keep is not judged.
+        let long = normalize(
+            &["word"; FACT_TOKENS + 1].join(" x"),
+            EntityKind::Organization,
+        );
+        assert_eq!(RecordFacts::of(&long, EntityKind::Organization).tokens, 0);
+    }
+
+    /// The bounds decide against a threshold: where the first drops a candidate, the full
+    /// one must too (their values below the threshold may differ).
+    fn assert_first_keeps_what_full_keeps(got: &[(String, f32, f32)], threshold: f32, query: &str) {
+        for (name, first, full) in got {
+            assert!(
+                *first >= threshold || *full < threshold,
+                "{query} / {name} at {threshold}: first {first}, full {full}"
+            );
+        }
+    }
+
+    /// A name sharing one word with the query is dropped by the first bound; the listed name
+    /// itself is not.
+    #[test]
+    fn first_bound_drops_names_that_share_one_word() {
+        let listed = [
+            "Baltic Pune Engineering",
+            "Pune Holdings Trust",
+            "Volga Pune",
+        ];
+        let query = "Baltic Pune Engineering";
+        let got = bounds(&listed, EntityKind::Organization, query, 0.8);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_first_keeps_what_full_keeps(&got, 0.8, query);
+        for (name, first, _) in &got {
+            if name == query {
+                assert!(*first >= 0.99, "{name}: {first}");
+            } else {
+                assert!(*first < 0.6, "{name}: {first}");
+            }
+        }
+    }
+
+    /// The first bound stays at or above the full bound where the query has an initial or a
+    /// particle, which pair with what the index never reports (`M.` with `MOUSTAFA`).
+    #[test]
+    fn first_bound_is_never_below_the_full_bound_for_initials_and_particles() {
+        let listed = [
+            "MOUSTAFA",
+            "HADI, Abdul",
+            "ABU ALA",
+            "EL ALEMAN",
+            "AHMED, Ahmed",
+            "HO, Yong Il",
+        ];
+        let mut candidates = 0;
+        for query in [
+            "ALMDANI, Mustafa Mohammed M.",
+            "ALAQEEL, Aqeel Abdulaziz A.",
+            "TUBAIGY, Salah Muhammed A.",
+            "A RAHMAN, Mohamad Iqbal",
+            "ALTALHI, Abdulrheem Hammad A",
+            "TRINIDAD Y RAMIREZ, Angelo",
+            "Abu al-Hadi",
+        ] {
+            for threshold in [0.5, 0.6, 0.7, 0.8, 0.9] {
+                let got = bounds(&listed, EntityKind::Person, query, threshold);
+                candidates += got.len();
+                assert_first_keeps_what_full_keeps(&got, threshold, query);
+            }
+        }
+        assert!(candidates >= 25, "{candidates}");
     }
 }

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::bound::RecordFacts;
 use crate::model::{EntityKind, Watchlist};
 use crate::score::distance::{token_similarities_of_bytes, token_similarity, MIN_LENGTH_RATIO};
 use crate::text::folded::{fold_consonant, folded_key, join_key, join_key_into, within_one_edit};
@@ -49,6 +50,9 @@ pub struct NameIndex {
     /// Embeddable listed names (tokens joined by spaces) -> their records: a run of a party's
     /// tokens found here is a listed name embedded in the party's name.
     embedded: EmbeddedNames,
+    /// What the first bound reads of each record, by record id (see [`RecordFacts`]): derived
+    /// from the records, not stored.
+    record_facts: Vec<RecordFacts>,
     /// Fuzzy lookups already made (token and floor -> vocabulary ids): party names repeat across
     /// an export, and their words far more, so each word pays for its lookup once.
     lookup_cache: std::sync::RwLock<LookupCache>,
@@ -1159,6 +1163,7 @@ impl NameIndex {
             gram_count: Vec::new(),
             half_keys: HalfKeys::default(),
             embedded: EmbeddedNames::default(),
+            record_facts: Vec::new(),
             lookup_cache: Default::default(),
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
@@ -1271,15 +1276,26 @@ impl NameIndex {
         index.half_keys = HalfKeys::build(texts, &entry_kind);
 
         index.records = records;
-        index.build_embedded();
+        index.build_derived();
         index
     }
 
-    /// The map of embeddable names. Token runs looked up in a hash map rather than an
+    /// What is derived from the records and not stored: the map of embeddable names, and each
+    /// record's facts for the first bound. Token runs looked up in a hash map rather than an
     /// Aho-Corasick automaton over the joined names: the same token-aligned matches, and about a
     /// tenth of the build time, which a prebuilt index pays at every start.
-    fn build_embedded(&mut self) {
+    fn build_derived(&mut self) {
         self.embedded = EmbeddedNames::of(&self.records);
+        self.record_facts = self
+            .records
+            .par_iter()
+            .map(|r| RecordFacts::of(&r.norm, r.kind))
+            .collect();
+    }
+
+    /// What the first bound reads of record `id` ([`RecordFacts`]), without reading the record.
+    pub fn record_facts(&self, id: u32) -> &RecordFacts {
+        &self.record_facts[id as usize]
     }
 
     /// What a prebuilt index stores: everything but the vocabulary map (rebuilt from
@@ -1326,12 +1342,13 @@ impl NameIndex {
             gram_count: s.gram_count,
             half_keys: s.half_keys,
             embedded: EmbeddedNames::default(),
+            record_facts: Vec::new(),
             lookup_cache: Default::default(),
             skeleton_vocabulary: Default::default(),
             skeleton_records: Default::default(),
             lookup_id: next_lookup_id(),
         };
-        index.build_embedded();
+        index.build_derived();
         Ok(index)
     }
 

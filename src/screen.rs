@@ -130,9 +130,20 @@ pub struct Screener {
     pub affiliates: Affiliates,
     pub policy: Policy,
     scorer: Scorer,
-    /// Skip candidates whose score bound is below the report threshold (always, but for the
-    /// test that checks the bound loses nothing).
-    prune: bool,
+    /// Whether candidates whose score bound is below the report threshold are skipped.
+    prune: Pruning,
+}
+
+/// How [`Screener`] uses the score bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pruning {
+    /// Every candidate is scored (the test that checks the bounds lose nothing).
+    Off,
+    /// The first bound, then the full one (see `bound`).
+    On,
+    /// As `On`, and every candidate the first bound drops is checked against the full bound,
+    /// which must drop it too (a panic otherwise: for tests).
+    Checked,
 }
 
 impl Screener {
@@ -161,7 +172,7 @@ impl Screener {
             addresses: p.addresses,
             policy,
             scorer: Scorer::new(Weights::default()),
-            prune: true,
+            prune: Pruning::On,
         }
     }
 
@@ -169,7 +180,15 @@ impl Screener {
     /// the score bound against full scoring; slower, never needed otherwise).
     #[doc(hidden)]
     pub fn without_pruning(mut self) -> Screener {
-        self.prune = false;
+        self.prune = Pruning::Off;
+        self
+    }
+
+    /// The same screener, checking that the first bound (from each record's facts) never
+    /// drops a candidate the full bound keeps: it panics if it does (for tests; slower).
+    #[doc(hidden)]
+    pub fn checking_first_bound(mut self) -> Screener {
+        self.prune = Pruning::Checked;
         self
     }
 
@@ -365,17 +384,14 @@ impl Screener {
             .index
             .candidates_in_orders(query, &[&person], TOKEN_FLOOR);
         for (k, &(rid, flags)) in candidates.iter().enumerate() {
-            // Candidates are scattered over the records: ask for the next ones' records and
-            // tokens ahead of time (the bound below is mostly waiting for memory otherwise).
+            // Candidates are scattered over the records: ask for the next ones' facts ahead of
+            // time (the first bound below is mostly waiting for memory otherwise).
             if let Some(&(ahead, _)) = candidates.get(k + 8) {
-                crate::prefetch(&self.index.records[ahead as usize]);
+                crate::prefetch(self.index.record_facts(ahead));
             }
-            if let Some(&(ahead, _)) = candidates.get(k + 4) {
-                crate::prefetch(self.index.records[ahead as usize].norm.tokens.as_ptr());
-            }
-            let rec = &self.index.records[rid as usize];
+            let facts = self.index.record_facts(rid);
             let kind = if party_kind == EntityKind::Unknown {
-                rec.kind
+                facts.kind()
             } else {
                 party_kind
             };
@@ -389,9 +405,23 @@ impl Screener {
             });
             let q = &kq.norm;
             // What the index saw bounds the score: a candidate that cannot reach the report
-            // threshold is not aligned at all (most candidates share only a common word).
-            if self.prune
-                && !flags.embedded
+            // threshold is not aligned at all (most candidates share only a common word). The
+            // first bound reads the record's facts, the full one its tokens.
+            let prune = self.prune != Pruning::Off && !flags.embedded;
+            if prune && evidence.first_bound(&self.scorer, kq, facts, &flags, kind) < t.report {
+                if self.prune == Pruning::Checked {
+                    let rec = &self.index.records[rid as usize];
+                    let full = evidence.bound(&self.scorer, kq, &rec.norm, &flags, kind, &mut memo);
+                    assert!(
+                        full < t.report,
+                        "the first bound dropped {:?} for {raw:?} as {kind:?}; the full bound is {full}",
+                        self.watchlist.entities[rec.entity as usize].names[rec.name as usize].text,
+                    );
+                }
+                continue;
+            }
+            let rec = &self.index.records[rid as usize];
+            if prune
                 && evidence.bound(&self.scorer, kq, &rec.norm, &flags, kind, &mut memo) < t.report
             {
                 continue;

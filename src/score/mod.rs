@@ -256,6 +256,24 @@ impl NameFacts {
             weights: None,
         }
     }
+
+    /// The name's word count (as many as its initials).
+    pub(crate) fn words(&self) -> usize {
+        self.words
+    }
+
+    /// The name's initials.
+    pub(crate) fn initials(&self) -> &[u8] {
+        &self.initials
+    }
+
+    /// Each token's weight then its cost when left over, if worked out for `kind`.
+    pub(crate) fn weights_for(&self, kind: EntityKind) -> Option<&[f32]> {
+        match &self.weights {
+            Some((k, weights)) if *k == kind => Some(weights),
+            _ => None,
+        }
+    }
 }
 
 impl Scorer {
@@ -282,9 +300,14 @@ impl Scorer {
     }
 
     fn weight(&self, text: &str, class: TokenClass) -> f32 {
+        self.class_weight(text.len(), class)
+    }
+
+    /// A token's weight as evidence, from its class and length (`len` bytes) alone.
+    pub(crate) fn class_weight(&self, len: usize, class: TokenClass) -> f32 {
         let w = &self.weights;
         match class {
-            TokenClass::Word if text.len() <= 2 => w.short_word,
+            TokenClass::Word if len <= 2 => w.short_word,
             TokenClass::Word => w.word,
             TokenClass::Generic => w.generic,
             TokenClass::Particle => w.particle,
@@ -352,10 +375,8 @@ impl Scorer {
         for (j, s) in cs.iter_mut().enumerate() {
             *s = if aligned(c_loose, j) { 1.0 } else { c_sim(j) };
         }
-        match q_facts.and_then(|f| f.weights.as_ref()) {
-            Some((k, weights)) if *k == kind && weights.len() == qw.len() => {
-                qw.copy_from_slice(weights)
-            }
+        match q_facts.and_then(|f| f.weights_for(kind)) {
+            Some(weights) if weights.len() == qw.len() => qw.copy_from_slice(weights),
             _ => self.token_weights(q, qs, person_rules, kind, qw),
         }
         self.token_weights(c, cs, person_rules, kind, cw);
@@ -386,12 +407,7 @@ impl Scorer {
             return loose_bound;
         }
         let tight = |can_match: f32, left_q: f32, left_c: f32| {
-            if can_match <= 0.0 {
-                return 0.0;
-            }
-            let penalty =
-                2.0 * w.conflict * left_q.min(left_c) + missing_factor * (left_q - left_c).abs();
-            can_match / (can_match + penalty)
+            self.settled_bound(can_match, left_q, left_c, person_rules)
         };
         if tight(can_match, left_q, left_c) >= threshold {
             return loose_bound;
@@ -476,30 +492,69 @@ impl Scorer {
         kind: EntityKind,
         out: &mut [f32],
     ) {
-        let w = &self.weights;
         let len = n.tokens.len();
         for (i, t) in n.tokens.iter().enumerate() {
             out[i] = self.weight(&t.text, t.class);
             if sims[i] > 0.0 {
                 continue;
             }
-            out[len + i] = match t.class {
-                TokenClass::Generic => w.generic_unmatched,
-                // Series numbers left over on both sides may cost nothing (a sibling entity).
-                TokenClass::Number if kind == EntityKind::Organization => 0.0,
-                // An ancestor's name or a very common element left out costs as a patronymic
-                // (see `weak_name_part`).
-                TokenClass::Word if person_rules && weak_name_part(n, i) => w.patronymic,
-                _ => out[i],
-            };
+            out[len + i] =
+                self.left_cost(t.class, out[i], person_rules, kind, || weak_name_part(n, i));
         }
+    }
+
+    /// What a token of class `class` and weight `weight` costs when left over (`weak`: it is
+    /// a name part references often leave out, asked only where that matters).
+    pub(crate) fn left_cost(
+        &self,
+        class: TokenClass,
+        weight: f32,
+        person_rules: bool,
+        kind: EntityKind,
+        weak: impl FnOnce() -> bool,
+    ) -> f32 {
+        let w = &self.weights;
+        match class {
+            TokenClass::Generic => w.generic_unmatched,
+            // Series numbers left over on both sides may cost nothing (a sibling entity).
+            TokenClass::Number if kind == EntityKind::Organization => 0.0,
+            // An ancestor's name or a very common element left out costs as a patronymic
+            // (see `weak_name_part`).
+            TokenClass::Word if person_rules && weak() => w.patronymic,
+            _ => weight,
+        }
+    }
+
+    /// The score's own bound once the evidence (`can_match`) and what is certainly left over on
+    /// each side (`left_q`, `left_c`) are known: `2·conflict·min + missing·|difference|` as the
+    /// score charges them. It rises with the evidence and with neither cost, so it stays a bound
+    /// when similarities are taken higher than they are.
+    pub(crate) fn settled_bound(
+        &self,
+        can_match: f32,
+        left_q: f32,
+        left_c: f32,
+        person_rules: bool,
+    ) -> f32 {
+        if can_match <= 0.0 {
+            return 0.0;
+        }
+        let w = &self.weights;
+        let missing_factor = if person_rules {
+            w.missing_person
+        } else {
+            w.missing_other
+        };
+        let penalty =
+            2.0 * w.conflict * left_q.min(left_c) + missing_factor * (left_q - left_c).abs();
+        can_match / (can_match + penalty)
     }
 
     /// The evidence the tokens with similarities `qs` and `cs` can bring (similarity times
     /// weight), and the cost of the tokens that cannot align on each side; `qw` and `cw` as
     /// [`Scorer::token_weights`] gives them. The tokens of `hope` (a bit each, query side first)
     /// count as aligned exactly.
-    fn bound_parts(
+    pub(crate) fn bound_parts(
         &self,
         qs: &[f32],
         qw: &[f32],
@@ -835,7 +890,7 @@ fn lineage_swapped(q: &NormName, c: &NormName, chosen: &[Candidate]) -> bool {
 /// lists often leave out, not the person's own.
 /// Token `i` of a person's name is one a reference often leaves out: an ancestor's name (see
 /// [`names_an_ancestor`]) or a very common given-name element (`data/common_name_parts.tsv`).
-fn weak_name_part(n: &NormName, i: usize) -> bool {
+pub(crate) fn weak_name_part(n: &NormName, i: usize) -> bool {
     /// The common parts, and the first letters they start with (most words are ruled out by
     /// their first letter, without hashing: this runs for candidates by the hundred).
     static COMMON: std::sync::LazyLock<(rustc_hash::FxHashSet<&'static str>, [bool; 256])> =
@@ -871,10 +926,12 @@ fn names_an_ancestor(n: &NormName, i: usize) -> bool {
 
 /// The two names' words, legal forms included, spell the same letters whatever the spacing.
 fn same_letters(a: &NormName, b: &NormName) -> bool {
-    fn letters(n: &NormName) -> impl Iterator<Item = u8> + '_ {
-        n.acronym_source.bytes().filter(|&c| c != b' ')
-    }
-    letters(a).eq(letters(b))
+    spelled_letters(a).eq(spelled_letters(b))
+}
+
+/// The letters [`same_letters`] compares: the name's words, legal forms included, unspaced.
+pub(crate) fn spelled_letters(n: &NormName) -> impl Iterator<Item = u8> + '_ {
+    n.acronym_source.bytes().filter(|&c| c != b' ')
 }
 
 fn span_text(n: &NormName, span: (usize, usize)) -> String {
@@ -1081,7 +1138,7 @@ fn span_bits(n: usize) -> u64 {
 }
 
 /// Words of a name's acronym source (as many as its initials).
-fn word_count(n: &NormName) -> usize {
+pub(crate) fn word_count(n: &NormName) -> usize {
     n.acronym_source.bytes().filter(|&b| b == b' ').count() + 1
 }
 

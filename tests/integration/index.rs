@@ -241,8 +241,10 @@ fn person_variant(rng: &mut Rng, name: &str) -> String {
     }
 }
 
-/// Screens `name` with the score bound and without it, expects the same result, and returns its
-/// number of hits. The country is a unique label: no result cache answers.
+/// Screens `name` with the score bounds and without them, expects the same result, and returns
+/// its number of hits. The country is a unique label: no result cache answers. The pruned
+/// screeners of these tests also check every candidate the first bound drops against the full
+/// bound (`checking_first_bound`: a panic if the full bound would keep it).
 fn same_with_and_without_bound(
     pruned: &redflag::screen::Screener,
     full: &redflag::screen::Screener,
@@ -274,7 +276,7 @@ fn score_bound_prunes_nothing_that_would_be_reported() {
     let mut people = Watchlist::from_names(EntityKind::Person, persons.iter().cloned());
     people.lists[0].name = "people".into();
     wl.merge(people);
-    let pruned = Screener::new(wl.clone(), Policy::default());
+    let pruned = Screener::new(wl.clone(), Policy::default()).checking_first_bound();
     let full = Screener::new(wl, Policy::default()).without_pruning();
     let mut hits = 0;
     for i in 0..1500 {
@@ -320,7 +322,7 @@ fn score_bound_prunes_nothing_in_long_names() {
     };
     let listed: Vec<String> = (0..200).map(|_| long_name(&mut rng)).collect();
     let wl = Watchlist::from_names(EntityKind::Person, listed.iter().cloned());
-    let pruned = Screener::new(wl.clone(), Policy::default());
+    let pruned = Screener::new(wl.clone(), Policy::default()).checking_first_bound();
     let full = Screener::new(wl, Policy::default()).without_pruning();
     let mut hits = 0;
     for i in 0..150 {
@@ -369,7 +371,7 @@ fn ofac_screeners() -> Option<(
         .iter()
         .flat_map(|e| e.names.iter().map(|n| n.text.clone()))
         .collect();
-    let pruned = Screener::new(wl.clone(), Policy::default());
+    let pruned = Screener::new(wl.clone(), Policy::default()).checking_first_bound();
     let full = Screener::new(wl, Policy::default()).without_pruning();
     Some((names, pruned, full))
 }
@@ -477,7 +479,7 @@ fn words_the_trigrams_miss_align_only_one_edit_apart() {
             .map(String::from),
         );
         let wl = Watchlist::from_names(kind, names);
-        let pruned = Screener::new(wl.clone(), Policy::default());
+        let pruned = Screener::new(wl.clone(), Policy::default()).checking_first_bound();
         let full = Screener::new(wl, Policy::default()).without_pruning();
         let alert = |s: &Screener| {
             name_alerts(s, party)
@@ -514,7 +516,7 @@ fn score_bound_pairs_particles_the_index_read_as_words() {
     let listed = "AL-ZIBARI, Arshad Muhammad Ahmad Muhammad";
     let party = "BIN HAMMIDI, Muhammad Muhammad";
     let wl = Watchlist::from_names(EntityKind::Person, [listed]);
-    let pruned = Screener::new(wl.clone(), Policy::default());
+    let pruned = Screener::new(wl.clone(), Policy::default()).checking_first_bound();
     let full = Screener::new(wl, Policy::default()).without_pruning();
     let alert = |s: &Screener| name_alerts(s, party).into_iter().next();
     let expected = alert(&full).expect("scoring every candidate finds it");
