@@ -525,6 +525,19 @@ impl Scorer {
         }
     }
 
+    /// At least the evidence a pair of similarity `sim` brings per unit of weight: a fuzzy
+    /// pair's evidence is its similarity raised to the exponent. (The default exponent is 1:
+    /// no `powf` for every token of every candidate.)
+    #[inline]
+    pub(crate) fn evidence_bound(&self, sim: f32) -> f32 {
+        let w = &self.weights;
+        if w.fuzzy_exponent == 1.0 {
+            sim.min(1.0)
+        } else {
+            sim.max(sim.powf(w.fuzzy_exponent)).min(1.0)
+        }
+    }
+
     /// The score's own bound once the evidence (`can_match`) and what is certainly left over on
     /// each side (`left_q`, `left_c`) are known: `2·conflict·min + missing·|difference|` as the
     /// score charges them. It rises with the evidence and with neither cost, so it stays a bound
@@ -562,16 +575,7 @@ impl Scorer {
         cw: &[f32],
         hope: (u64, u64),
     ) -> (f32, f32, f32) {
-        let w = &self.weights;
-        // A fuzzy pair's evidence is its similarity raised to the exponent.
-        // (The default exponent is 1: no `powf` for every token of every candidate.)
-        let evidence = |sim: f32| {
-            if w.fuzzy_exponent == 1.0 {
-                sim.min(1.0)
-            } else {
-                sim.max(sim.powf(w.fuzzy_exponent)).min(1.0)
-            }
-        };
+        let evidence = |sim: f32| self.evidence_bound(sim);
         let side = |sims: &[f32], weights: &[f32], hope: u64| {
             let (mut can_match, mut left) = (0.0, 0.0);
             let n = sims.len();
