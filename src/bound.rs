@@ -60,19 +60,31 @@ struct FirstQuery {
     /// Per token: its letters as bits ([`letter_bits`]) if it could spell initials (2 to 8
     /// ASCII letters), else 0.
     spells: Vec<u32>,
+    /// All of `spells` together (0: no token could spell initials).
+    spell_letters: u32,
     /// Per token: could it pair with a listed initial of its letter (a word or patronymic),
     /// and its first letter's bit.
     initial_bit: Vec<u32>,
     /// Runs of the query's initials a listed token could spell (`run_of_initials` the other
-    /// way): by length and first letter, the query tokens they cover.
-    initial_runs: Vec<(usize, u8, u64)>,
+    /// way): by length and [`text_hash`], the query tokens they cover.
+    initial_runs: Vec<(usize, u16, u64)>,
     /// [`letters_hash`] of the query: a listed name of the same letters scores 1.
     letters_hash: u32,
     /// The tokens not settled (particles and initials: [`crate::score::pairs_unlooked`]), a
     /// bit each; they may align with whatever the index saw.
     unsettled: u64,
-    /// The lengths of the particles among them.
-    particle_lens: Vec<usize>,
+    /// Bit l (l < 15): a listed token of l bytes passes the distance's length gate with one
+    /// of the particles among them, or is one letter longer (a typo of it); bit 15: of 15 bytes
+    /// or more (lengths are kept up to 15).
+    particle_gate_lens: u16,
+    /// The longest run of listed tokens whose length is comparable with one of those
+    /// particles (0: no particle).
+    particle_run_max: usize,
+    /// Bit l - 1: a word of l bytes (l <= 16), which a listed particle one byte shorter could
+    /// be a typo of.
+    word_len_bits: u16,
+    /// Each token's length, at most 255.
+    lens: [u8; FACT_TOKENS],
     /// The letters of the initials among them ([`letter_bit`]).
     initial_letters: u32,
     /// By length (2 to 8): the first letters of `initial_runs` of that length.
@@ -483,6 +495,8 @@ pub struct RecordFacts {
     shapes: [u8; FACT_TOKENS],
     /// Per token: its first byte.
     firsts: [u8; FACT_TOKENS],
+    /// Per token: a hash of its text ([`text_hash`]): equal texts, equal hashes.
+    hashes: [u16; FACT_TOKENS],
 }
 
 const UNVOCALIZED: u8 = 1;
@@ -527,6 +541,15 @@ fn letters_hash(n: &NormName) -> u32 {
     h.finish() as u32
 }
 
+/// A short hash of a token's text: a listed token spells a run of the query's initials only if
+/// their hashes agree.
+fn text_hash(text: &[u8]) -> u16 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(text);
+    (h.finish() >> 48) as u16
+}
+
 /// 2 to 8 ASCII letters: a token that could spell a run of initials (`run_of_initials`).
 fn could_spell(t: &str) -> bool {
     (2..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphabetic())
@@ -561,6 +584,7 @@ impl RecordFacts {
                 | if weak { WEAK } else { 0 }
                 | (bytes.len().min(15) as u8) << 4;
             f.firsts[j] = bytes.first().copied().unwrap_or(0);
+            f.hashes[j] = text_hash(bytes);
             match t.class {
                 TokenClass::Particle if bytes.len() < 16 => f.particle_lens |= 1 << bytes.len(),
                 // A particle too long for the mask pairs with any word.
@@ -606,15 +630,43 @@ impl FirstQuery {
                 .filter(move |(i, _)| unsettled & (1 << i) != 0)
                 .map(|(_, t)| t)
         };
-        let particle_lens = unsettled_tokens()
+        let particle_lens: Vec<usize> = unsettled_tokens()
             .filter(|t| t.class == TokenClass::Particle)
             .map(|t| t.text.len())
             .collect();
+        let gate = |p: usize, len: usize| {
+            let (shorter, longer) = (p.min(len) as f32, p.max(len) as f32);
+            shorter >= MIN_LENGTH_RATIO * longer || len == p + 1
+        };
+        let mut particle_gate_lens = 0u16;
+        if !particle_lens.is_empty() {
+            particle_gate_lens |= 1 << 15;
+        }
+        for len in 0..15 {
+            if particle_lens.iter().any(|&p| gate(p, len)) {
+                particle_gate_lens |= 1 << len;
+            }
+        }
+        let longest = particle_lens.iter().copied().max().unwrap_or(0);
+        let particle_run_max = (0..=longest * 2)
+            .take_while(|&run| MIN_LENGTH_RATIO * run as f32 <= longest as f32)
+            .last()
+            .filter(|_| longest > 0)
+            .unwrap_or(0);
+        let mut word_len_bits = 0u16;
+        let mut lens = [0u8; FACT_TOKENS];
+        for (i, t) in q.tokens.iter().enumerate().take(FACT_TOKENS) {
+            let len = t.text.len();
+            lens[i] = len.min(255) as u8;
+            if t.class == TokenClass::Word && (1..=16).contains(&len) {
+                word_len_bits |= 1 << (len - 1);
+            }
+        }
         let initial_letters = unsettled_tokens()
             .filter(|t| t.class == TokenClass::Initial)
             .filter_map(|t| t.text.as_bytes().first())
             .fold(0, |m, &b| m | letter_bit(b));
-        let spells = q
+        let spells: Vec<u32> = q
             .tokens
             .iter()
             .map(|t| {
@@ -637,17 +689,21 @@ impl FirstQuery {
             .collect();
         let initials = facts.initials();
         let mut initial_runs = Vec::new();
-        for len in 2..=8.min(facts.words()).min(initials.len()) {
+        let mut initial_run_letters = [0u32; 9];
+        let longest_run = 8.min(facts.words()).min(initials.len());
+        for (len, letters) in initial_run_letters
+            .iter_mut()
+            .enumerate()
+            .take(longest_run + 1)
+            .skip(2)
+        {
             for (start, run) in initials.windows(len).enumerate() {
                 let mask = acronym_span_mask(q, start, start + len);
                 if mask != 0 {
-                    initial_runs.push((len, run[0], mask));
+                    initial_runs.push((len, text_hash(run), mask));
+                    *letters |= letter_bit(run[0]);
                 }
             }
-        }
-        let mut initial_run_letters = [0u32; 9];
-        for &(len, first, _) in &initial_runs {
-            initial_run_letters[len] |= letter_bit(first);
         }
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
         let shape_costs = std::array::from_fn(|key| {
@@ -665,6 +721,7 @@ impl FirstQuery {
             }
         });
         FirstQuery {
+            spell_letters: spells.iter().fold(0, |m, &b| m | b),
             spells,
             initial_bit,
             initial_runs,
@@ -672,7 +729,10 @@ impl FirstQuery {
             shape_costs,
             letters_hash: letters_hash(q),
             unsettled,
-            particle_lens,
+            particle_gate_lens,
+            particle_run_max,
+            word_len_bits,
+            lens,
             initial_letters,
         }
     }
@@ -699,30 +759,24 @@ impl QueryEvidence<'_> {
             bits &= bits - 1;
         }
         let n = cs.len();
-        // Lengths are exact below 15; a run's capped length is at most its real one.
-        let gate = |p: usize, len: usize| {
-            let (shorter, longer) = (p.min(len) as f32, p.max(len) as f32);
-            len >= 15 || shorter >= MIN_LENGTH_RATIO * longer || len == p + 1
-        };
-        let run_fits = |p: usize, run_len: usize| MIN_LENGTH_RATIO * run_len as f32 <= p as f32;
         // (A pair by these rules may raise a token the index reached, to 1.)
         for (j, c) in cs.iter_mut().enumerate() {
             if *c >= 1.0 {
                 continue;
             }
-            let class = f.class(j);
             let len = f.len(j);
             let by_initial = person_rules
-                && matches!(class, TokenClass::Word | TokenClass::Patronymic)
+                && matches!(f.class(j), TokenClass::Word | TokenClass::Patronymic)
                 && letter_bit(f.firsts[j]) & first.initial_letters != 0;
-            let by_particle = first.particle_lens.iter().any(|&p| {
-                gate(p, len)
-                    || (j.saturating_sub(2)..=j).any(|start| {
-                        (start + 2..=(start + 3).min(n))
-                            .filter(|&end| end > j)
-                            .any(|end| run_fits(p, (start..end).map(|k| f.len(k)).sum()))
-                    })
-            });
+            // A run holding the token is at least as long as the token with its shorter
+            // neighbour (a run of three holds a run of two that holds it); a capped length is at
+            // most the real one.
+            let neighbour = match (j.checked_sub(1), (j + 1 < n).then_some(j + 1)) {
+                (Some(a), Some(b)) => Some(f.len(a).min(f.len(b))),
+                (a, b) => a.or(b).map(|k| f.len(k)),
+            };
+            let by_particle = first.particle_gate_lens & (1 << len) != 0
+                || neighbour.is_some_and(|k| len + k <= first.particle_run_max);
             if by_initial || by_particle {
                 *c = 1.0;
             }
@@ -762,17 +816,32 @@ impl QueryEvidence<'_> {
         let (mut qs, mut cs) = ([0f32; FACT_TOKENS], [0f32; FACT_TOKENS]);
 
         // The query's generic words: matched wherever a run of the candidate starts with a
-        // letter one of their similar texts starts with, or spelled by its initials.
+        // letter one of their similar texts starts with and has a length between theirs, or
+        // spelled by its initials. (A capped length is at most the real one: a run over the
+        // longest is; one under the shortest only if no length is capped.)
         // (At most 64 generic words: `new` takes the first 64 tokens.)
         let mut generic_best = [0f32; 64];
         for (g, bits) in self.generic_first.iter().enumerate() {
             let best = self.generic_best[g];
+            let (shortest, longest) = self.generic_lengths[g];
             if best > 0.0 {
                 for start in 0..n {
                     let b = f.firsts[start];
-                    if bits[usize::from(b / 64)] & (1 << (b % 64)) != 0 {
+                    if bits[usize::from(b / 64)] & (1 << (b % 64)) == 0 {
+                        continue;
+                    }
+                    let (mut len, mut capped) = (0, false);
+                    for end in start + 1..=(start + 3).min(n) {
+                        len += f.len(end - 1);
+                        capped |= f.len(end - 1) >= 15;
+                        if len > longest {
+                            break;
+                        }
+                        if len < shortest && !capped {
+                            continue;
+                        }
                         generic_best[g] = best;
-                        for c in &mut cs[start..(start + 3).min(n)] {
+                        for c in &mut cs[start..end] {
                             *c = c.max(best);
                         }
                     }
@@ -824,26 +893,36 @@ impl QueryEvidence<'_> {
         // particle or initial, so a query word with a listed particle one letter shorter, with
         // a listed initial of its first letter, or spelling the listed initials; a listed
         // token spelling the query's.
-        for (i, x) in qt.iter().enumerate() {
-            let len = x.text.len();
-            if x.class == TokenClass::Word
-                && (1..=16).contains(&len)
-                && f.particle_lens & (1 << (len - 1)) != 0
-            {
-                qs[i] = 1.0;
+        // (Most candidates have none of these: the query's facts rule them out at once.)
+        if f.particle_lens & first.word_len_bits != 0 {
+            for (i, x) in qt.iter().enumerate() {
+                let len = usize::from(first.lens[i]);
+                if x.class == TokenClass::Word
+                    && (1..=16).contains(&len)
+                    && f.particle_lens & (1 << (len - 1)) != 0
+                {
+                    qs[i] = 1.0;
+                }
             }
-            if person_rules && first.initial_bit[i] & f.initial_firsts != 0 {
-                qs[i] = 1.0;
+        }
+        if person_rules && f.initial_firsts != 0 {
+            for (i, &bit) in first.initial_bit.iter().enumerate() {
+                if bit & f.initial_firsts != 0 {
+                    qs[i] = 1.0;
+                }
             }
-            let spells = first.spells[i];
-            if person
-                && spells != 0
-                && len <= usize::from(f.words)
-                && len <= usize::from(f.initials_len)
-                && spells & !f.initials_letters == 0
-            {
-                qs[i] = 1.0;
-                cs[..n].fill(1.0);
+        }
+        if person && first.spell_letters != 0 {
+            for (i, &spells) in first.spells.iter().enumerate() {
+                let len = usize::from(first.lens[i]);
+                if spells != 0
+                    && len <= usize::from(f.words)
+                    && len <= usize::from(f.initials_len)
+                    && spells & !f.initials_letters == 0
+                {
+                    qs[i] = 1.0;
+                    cs[..n].fill(1.0);
+                }
             }
         }
         if person && f.alpha != 0 {
@@ -855,8 +934,8 @@ impl QueryEvidence<'_> {
                 if len > 8 || first.initial_run_letters[len] & letter_bit(f.firsts[j]) == 0 {
                     continue;
                 }
-                for &(l, b, mask) in &first.initial_runs {
-                    if l == len && b == f.firsts[j] {
+                for &(l, hash, mask) in &first.initial_runs {
+                    if l == len && hash == f.hashes[j] {
                         *c = 1.0;
                         let mut bits = mask;
                         while bits != 0 {
@@ -994,6 +1073,37 @@ mod tests {
                 assert!(*first < 0.6, "{name}: {first}");
             }
         }
+    }
+
+    /// A listed token spells a run of the query's initials only if it is that run: sharing its
+    /// length and first letters (`al` and the initials `at` of `Anschorut Tauhid`, `islam` and
+    /// `isily`) keeps no candidate. A generic word's similar texts pair only with runs of their
+    /// lengths.
+    #[test]
+    fn first_bound_reads_initials_runs_and_generic_runs_exactly() {
+        let cases = [
+            (
+                "AL-TAMIMI, Muhannad Juma Y",
+                "JEMMAH ANSCHORUT TAUHID",
+                EntityKind::Person,
+            ),
+            (
+                "AL-SURIR, Abu Islam",
+                "ISLAMIK STATE OF IRAQ AND THE LEVANT IN YEMEN",
+                EntityKind::Person,
+            ),
+            ("KIM, Ki Nam", "KIM Son-kwang", EntityKind::Person),
+        ];
+        for (listed, query, kind) in cases {
+            let got = bounds(&[listed], kind, query, 0.8);
+            assert_eq!(got.len(), 1, "{query}: {got:?}");
+            let (_, first, full) = &got[0];
+            assert!(*full < 0.8, "{query} / {listed}: full {full}");
+            assert!(*first < 0.8, "{query} / {listed}: first {first}");
+        }
+        // The listed initials spelled: kept.
+        let got = bounds(&["JSC"], EntityKind::Person, "John Smith Carter", 0.8);
+        assert_first_keeps_what_full_keeps(&got, 0.8, "John Smith Carter");
     }
 
     /// Full bounds at the threshold exactly (2 / 2.5): the first bound's sums, in another

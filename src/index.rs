@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bound::RecordFacts;
 use crate::model::{EntityKind, Watchlist};
-use crate::score::distance::{token_similarities_of_bytes, token_similarity, MIN_LENGTH_RATIO};
+use crate::score::distance::{token_similarities_of_bytes, MIN_LENGTH_RATIO};
 use crate::text::folded::{fold_consonant, folded_key, join_key, join_key_into, within_one_edit};
 use crate::text::{listed_name_readings, normalize, NormName, TokenClass};
 
@@ -1532,16 +1532,28 @@ impl NameIndex {
         // Verified thirty-two at a time (see `token_similarities`), in id order: by length, and
         // through the texts front to back.
         sort_ids(&mut scratch.verify, &mut scratch.bits);
+        self.verify_entries(token, floor, &scratch.verify, &mut scratch.sims, out);
+    }
+
+    /// The entries `ids` whose similarity to `token` reaches `floor`, pushed to `out` with it:
+    /// verified thirty-two at a time (see `token_similarities`).
+    fn verify_entries(
+        &self,
+        token: &str,
+        floor: f32,
+        ids: &[u32],
+        sims: &mut Vec<f32>,
+        out: &mut Vec<(u32, f32)>,
+    ) {
         // As bytes: slicing a `str` would read each text's first byte (a cache miss on a large
         // list) before the kernel asks for it ahead of time.
         let all_texts = self.vocab_text.bytes.as_bytes();
-        let texts: Vec<&[u8]> = scratch
-            .verify
+        let texts: Vec<&[u8]> = ids
             .iter()
             .map(|&id| &all_texts[self.vocab_text.span(id)])
             .collect();
-        token_similarities_of_bytes(token, &texts, &mut scratch.sims);
-        for (&id, &sim) in scratch.verify.iter().zip(&scratch.sims) {
+        token_similarities_of_bytes(token, &texts, sims);
+        for (&id, &sim) in ids.iter().zip(sims.iter()) {
             if sim >= floor {
                 out.push((id, sim));
             }
@@ -1598,12 +1610,8 @@ impl NameIndex {
         scratch.verify.retain(|&id| {
             within_one_edit(keys.get(id), &key) && !found.iter().any(|&(f, _)| f == id)
         });
-        for &id in &scratch.verify {
-            let sim = token_similarity(token, self.vocab_text.get(id));
-            if sim >= floor {
-                out.push((id, sim));
-            }
-        }
+        // Together, as `fuzzy_tokens` verifies (most are runs, long for the pairwise distance).
+        self.verify_entries(token, floor, &scratch.verify, &mut scratch.sims, out);
     }
 
     /// Records worth scoring against `query`, with why they were found: every record with a token
@@ -1944,6 +1952,8 @@ fn for_each_run_initials(initials: &[u8], mut f: impl FnMut(&str, usize, usize))
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::distance::token_similarity;
+
     fn list(names: &[&str]) -> Watchlist {
         Watchlist::from_names(EntityKind::Organization, names.iter().copied())
     }
