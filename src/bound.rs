@@ -1034,6 +1034,8 @@ mod tests {
         assert_ne!(particles, 0, "{n:?}");
         assert_eq!(f.particle_lens, particles);
         assert_eq!(f.kind(), EntityKind::Person);
+        // One small record a listed name (ARCHITECTURE.md gives its size).
+        assert_eq!(std::mem::size_of::<RecordFacts>(), 92);
         // A name longer than the facts keep is not judged.
         let long = normalize(
             &["word"; FACT_TOKENS + 1].join(" x"),
