@@ -80,9 +80,10 @@ struct FirstQuery {
     /// The longest run of listed tokens whose length is comparable with one of those
     /// particles (0: no particle).
     particle_run_max: usize,
-    /// Bit l - 1: a word of l bytes (l <= 16), which a listed particle one byte shorter could
-    /// be a typo of.
-    word_len_bits: u16,
+    /// Per token: the bits of the particles it could be a typo of ([`typo_particle_bits`]; 0 but
+    /// for words), and all of them together.
+    typo_bits: Vec<u32>,
+    typo_union: u32,
     /// Each token's length, at most 255.
     lens: [u8; FACT_TOKENS],
     /// The letters of the initials among them ([`letter_bit`]).
@@ -487,6 +488,8 @@ pub struct RecordFacts {
     initial_firsts: u32,
     /// Bit l: a particle of l bytes (l < 16).
     particle_lens: u16,
+    /// Bit `text_hash(p) % 32` for each particle p of the name ([`particle_bit`]).
+    particle_set: u32,
     /// Bit j: token j has 2 to 8 ASCII letters (it could spell initials).
     alpha: u16,
     /// [`letters_hash`] of the name.
@@ -550,6 +553,27 @@ fn text_hash(text: &[u8]) -> u16 {
     (h.finish() >> 48) as u16
 }
 
+/// A particle's bit in [`RecordFacts::particle_set`]: equal texts, equal bits.
+fn particle_bit(text: &[u8]) -> u32 {
+    1 << (text_hash(text) % 32)
+}
+
+/// The bits ([`particle_bit`]) of every particle a word could be a typo of (`particle_typo`: the
+/// word with one ASCII consonant taken out).
+fn typo_particle_bits(word: &[u8]) -> u32 {
+    let mut bits = 0;
+    let mut p = Vec::with_capacity(word.len());
+    for (k, &c) in word.iter().enumerate() {
+        if c.is_ascii_alphabetic() && !b"aeiouy".contains(&c) {
+            p.clear();
+            p.extend_from_slice(&word[..k]);
+            p.extend_from_slice(&word[k + 1..]);
+            bits |= particle_bit(&p);
+        }
+    }
+    bits
+}
+
 /// 2 to 8 ASCII letters: a token that could spell a run of initials (`run_of_initials`).
 fn could_spell(t: &str) -> bool {
     (2..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphabetic())
@@ -586,9 +610,11 @@ impl RecordFacts {
             f.firsts[j] = bytes.first().copied().unwrap_or(0);
             f.hashes[j] = text_hash(bytes);
             match t.class {
-                TokenClass::Particle if bytes.len() < 16 => f.particle_lens |= 1 << bytes.len(),
-                // A particle too long for the mask pairs with any word.
-                TokenClass::Particle => f.particle_lens = u16::MAX,
+                TokenClass::Particle => {
+                    f.particle_set |= particle_bit(bytes);
+                    // A particle too long for the mask pairs with a word of any length.
+                    f.particle_lens |= 1u16.checked_shl(bytes.len() as u32).unwrap_or(u16::MAX);
+                }
                 TokenClass::Initial => f.initial_firsts |= letter_bit(f.firsts[j]),
                 _ => {}
             }
@@ -653,15 +679,21 @@ impl FirstQuery {
             .last()
             .filter(|_| longest > 0)
             .unwrap_or(0);
-        let mut word_len_bits = 0u16;
         let mut lens = [0u8; FACT_TOKENS];
-        for (i, t) in q.tokens.iter().enumerate().take(FACT_TOKENS) {
-            let len = t.text.len();
-            lens[i] = len.min(255) as u8;
-            if t.class == TokenClass::Word && (1..=16).contains(&len) {
-                word_len_bits |= 1 << (len - 1);
-            }
+        for (l, t) in lens.iter_mut().zip(&q.tokens) {
+            *l = t.text.len().min(255) as u8;
         }
+        let typo_bits: Vec<u32> = q
+            .tokens
+            .iter()
+            .map(|t| {
+                if t.class == TokenClass::Word {
+                    typo_particle_bits(t.text.as_bytes())
+                } else {
+                    0
+                }
+            })
+            .collect();
         let initial_letters = unsettled_tokens()
             .filter(|t| t.class == TokenClass::Initial)
             .filter_map(|t| t.text.as_bytes().first())
@@ -731,7 +763,8 @@ impl FirstQuery {
             unsettled,
             particle_gate_lens,
             particle_run_max,
-            word_len_bits,
+            typo_union: typo_bits.iter().fold(0, |m, &b| m | b),
+            typo_bits,
             lens,
             initial_letters,
         }
@@ -894,10 +927,11 @@ impl QueryEvidence<'_> {
         // a listed initial of its first letter, or spelling the listed initials; a listed
         // token spelling the query's.
         // (Most candidates have none of these: the query's facts rule them out at once.)
-        if f.particle_lens & first.word_len_bits != 0 {
-            for (i, x) in qt.iter().enumerate() {
+        if f.particle_set & first.typo_union != 0 {
+            for (i, &bits) in first.typo_bits.iter().enumerate() {
+                // One byte longer than a particle of the name, and one of its texts' bits.
                 let len = usize::from(first.lens[i]);
-                if x.class == TokenClass::Word
+                if bits & f.particle_set != 0
                     && (1..=16).contains(&len)
                     && f.particle_lens & (1 << (len - 1)) != 0
                 {
@@ -1026,16 +1060,19 @@ mod tests {
             assert_eq!(f.len(j), t.text.len().min(15), "{}", t.text);
             assert_eq!(f.firsts[j], t.text.as_bytes()[0]);
         }
-        let particles: u16 = n
+        let particles: u32 = n
             .tokens
             .iter()
             .filter(|t| t.class == TokenClass::Particle)
-            .fold(0, |m, t| m | 1 << t.text.len());
+            .fold(0, |m, t| m | particle_bit(t.text.as_bytes()));
         assert_ne!(particles, 0, "{n:?}");
-        assert_eq!(f.particle_lens, particles);
+        assert_eq!(f.particle_set, particles);
+        // `xal` may be a typo of `al` (a consonant added); `ali` only of `ai` (its vowels stay).
+        assert_ne!(typo_particle_bits(b"xal") & particle_bit(b"al"), 0);
+        assert_eq!(typo_particle_bits(b"ali"), particle_bit(b"ai"));
         assert_eq!(f.kind(), EntityKind::Person);
         // One small record a listed name (ARCHITECTURE.md gives its size).
-        assert_eq!(std::mem::size_of::<RecordFacts>(), 92);
+        assert_eq!(std::mem::size_of::<RecordFacts>(), 96);
         // A name longer than the facts keep is not judged.
         let long = normalize(
             &["word"; FACT_TOKENS + 1].join(" x"),
