@@ -890,7 +890,7 @@ impl QueryEvidence<'_> {
                 cs[..n].fill(1.0);
             }
         }
-        for (i, s) in qs.iter_mut().enumerate().take(m) {
+        for (i, s) in qs[..m].iter_mut().enumerate() {
             let mut bits = q.positions[i].mask;
             while bits != 0 {
                 let k = bits.trailing_zeros() as usize;
@@ -901,7 +901,7 @@ impl QueryEvidence<'_> {
                 }
             }
         }
-        for (j, c) in cs.iter_mut().enumerate().take(n) {
+        for (j, c) in cs[..n].iter_mut().enumerate() {
             *c = if first.shape_costs[shape_key(f.shapes[j])].loose {
                 1.0
             } else {
@@ -960,7 +960,7 @@ impl QueryEvidence<'_> {
             }
         }
         if person && f.alpha != 0 {
-            for (j, c) in cs.iter_mut().enumerate().take(n) {
+            for (j, c) in cs[..n].iter_mut().enumerate() {
                 if f.alpha & (1 << j) == 0 {
                     continue;
                 }
@@ -983,14 +983,14 @@ impl QueryEvidence<'_> {
 
         // As `Scorer::bound_parts`: the evidence of what can align, the cost of what cannot.
         let (mut can_match, mut left_q, mut left_c) = (0.0, 0.0, 0.0);
-        for (i, &s) in qs.iter().enumerate().take(m) {
+        for (i, &s) in qs[..m].iter().enumerate() {
             if s > 0.0 {
                 can_match += scorer.evidence_bound(s) * q_weights[i];
             } else {
                 left_q += q_weights[m + i];
             }
         }
-        for (j, &s) in cs.iter().enumerate().take(n) {
+        for (j, &s) in cs[..n].iter().enumerate() {
             let c = &first.shape_costs[shape_key(f.shapes[j])];
             if s > 0.0 {
                 can_match += scorer.evidence_bound(s) * c.weight;
