@@ -15,8 +15,11 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::index::{acronym_span_mask, unsearched_tokens, CandidateFlags, NameIndex};
 use crate::model::EntityKind;
-use crate::score::distance::{may_reach_floor, SimilarityMemo, MIN_LENGTH_RATIO, TOKEN_FLOOR};
-use crate::score::{stack_or_heap, NameFacts, Prune, Scorer, STACK_TOKENS};
+use crate::score::distance::{may_reach_floor, SimilarityMemo, TOKEN_FLOOR};
+use crate::score::{
+    comparable, could_spell_initials, span_bits, stack_or_heap, typo_letter, NameFacts, Prune,
+    Scorer, STACK_TOKENS,
+};
 use crate::text::{NormName, Token, TokenClass};
 
 /// What one query lets the index tell about any candidate: built once per party name.
@@ -473,8 +476,8 @@ pub struct RecordFacts {
     /// The name's tokens; 0 if more than [`FACT_TOKENS`] (not judged).
     tokens: u8,
     kind: EntityKind,
-    /// [`UNVOCALIZED`].
-    flags: u8,
+    /// Written in a script without short vowels ([`NormName::unvocalized`]).
+    unvocalized: bool,
     /// Words of the acronym source, at most 255.
     words: u8,
     /// Initials (one per acronym word), at most 255.
@@ -502,7 +505,6 @@ pub struct RecordFacts {
     hashes: [u16; FACT_TOKENS],
 }
 
-const UNVOCALIZED: u8 = 1;
 const WEAK: u8 = 1 << 3;
 
 /// The classes by their number in a shape byte.
@@ -564,7 +566,7 @@ fn typo_particle_bits(word: &[u8]) -> u32 {
     let mut bits = 0;
     let mut p = Vec::with_capacity(word.len());
     for (k, &c) in word.iter().enumerate() {
-        if c.is_ascii_alphabetic() && !b"aeiouy".contains(&c) {
+        if typo_letter(c) {
             p.clear();
             p.extend_from_slice(&word[..k]);
             p.extend_from_slice(&word[k + 1..]);
@@ -572,11 +574,6 @@ fn typo_particle_bits(word: &[u8]) -> u32 {
         }
     }
     bits
-}
-
-/// 2 to 8 ASCII letters: a token that could spell a run of initials (`run_of_initials`).
-fn could_spell(t: &str) -> bool {
-    (2..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 impl RecordFacts {
@@ -590,7 +587,7 @@ impl RecordFacts {
             return f;
         }
         f.tokens = n.tokens.len() as u8;
-        f.flags = if n.unvocalized { UNVOCALIZED } else { 0 };
+        f.unvocalized = n.unvocalized;
         f.words = cap(crate::score::word_count(n));
         let initials = n.initials();
         f.initials_len = cap(initials.len());
@@ -618,7 +615,7 @@ impl RecordFacts {
                 TokenClass::Initial => f.initial_firsts |= letter_bit(f.firsts[j]),
                 _ => {}
             }
-            if could_spell(&t.text) {
+            if could_spell_initials(t.text.as_bytes()) {
                 f.alpha |= 1 << j;
             }
         }
@@ -648,7 +645,7 @@ impl FirstQuery {
         scorer: &Scorer,
         kind: EntityKind,
     ) -> FirstQuery {
-        let unsettled = !settled & ((1u64 << q.tokens.len()) - 1);
+        let unsettled = !settled & span_bits(q.tokens.len());
         let unsettled_tokens = || {
             q.tokens
                 .iter()
@@ -660,10 +657,8 @@ impl FirstQuery {
             .filter(|t| t.class == TokenClass::Particle)
             .map(|t| t.text.len())
             .collect();
-        let gate = |p: usize, len: usize| {
-            let (shorter, longer) = (p.min(len) as f32, p.max(len) as f32);
-            shorter >= MIN_LENGTH_RATIO * longer || len == p + 1
-        };
+        // The distance's length gate, or one letter more (a typo of the particle).
+        let gate = |p: usize, len: usize| comparable(p, len) || len == p + 1;
         let mut particle_gate_lens = 0u16;
         if !particle_lens.is_empty() {
             particle_gate_lens |= 1 << 15;
@@ -674,10 +669,9 @@ impl FirstQuery {
             }
         }
         let longest = particle_lens.iter().copied().max().unwrap_or(0);
-        let particle_run_max = (0..=longest * 2)
-            .take_while(|&run| MIN_LENGTH_RATIO * run as f32 <= longest as f32)
+        let particle_run_max = (longest..=longest * 2)
+            .take_while(|&run| comparable(run, longest))
             .last()
-            .filter(|_| longest > 0)
             .unwrap_or(0);
         let mut lens = [0u8; FACT_TOKENS];
         for (l, t) in lens.iter_mut().zip(&q.tokens) {
@@ -702,7 +696,7 @@ impl FirstQuery {
             .tokens
             .iter()
             .map(|t| {
-                if could_spell(&t.text) {
+                if could_spell_initials(t.text.as_bytes()) {
                     letter_bits(t.text.as_bytes())
                 } else {
                     0
@@ -839,7 +833,7 @@ impl QueryEvidence<'_> {
         let Some(q_weights) = q.facts.weights_for(kind) else {
             return 1.0;
         };
-        if n == 0 || q.norm.unvocalized != (f.flags & UNVOCALIZED != 0) {
+        if n == 0 || q.norm.unvocalized != f.unvocalized {
             return 1.0;
         }
         let person_rules = kind != EntityKind::Organization && kind != EntityKind::Vessel;
@@ -1142,6 +1136,8 @@ mod tests {
         }
         // The listed initials spelled: kept.
         let got = bounds(&["JSC"], EntityKind::Person, "John Smith Carter", 0.8);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].1 >= 0.8, "{got:?}");
         assert_first_keeps_what_full_keeps(&got, 0.8, "John Smith Carter");
     }
 

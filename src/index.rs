@@ -1857,7 +1857,7 @@ fn query_entries(n: &NormName, out: &mut Vec<QueryEntry>) {
             mask: span_mask(i, i + 1),
         });
         // A listed name this word is the acronym of (the scorer's rule: 2 to 8 letters).
-        if (2..=8).contains(&t.text.len()) && t.text.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if crate::score::could_spell_initials(t.text.as_bytes()) {
             out.push(QueryEntry {
                 text: format!("{ACRONYM_MARK}{}", t.text),
                 fuzzy: false,

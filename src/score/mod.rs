@@ -1137,7 +1137,7 @@ fn unsearched_pairs(
 }
 
 /// The first `n` bits (of 64).
-fn span_bits(n: usize) -> u64 {
+pub(crate) fn span_bits(n: usize) -> u64 {
     u64::MAX.checked_shr(64 - n as u32).unwrap_or(0)
 }
 
@@ -1156,7 +1156,7 @@ fn run_of_initials<I: std::ops::Deref<Target = [u8]>>(
     initials: impl FnOnce() -> I,
 ) -> u64 {
     let t = token.as_bytes();
-    if t.len() < 2 || t.len() > 8 || !t.iter().all(u8::is_ascii_alphabetic) {
+    if !could_spell_initials(t) {
         return 0;
     }
     let initials = initials();
@@ -1167,6 +1167,17 @@ fn run_of_initials<I: std::ops::Deref<Target = [u8]>>(
         }
     }
     mask
+}
+
+/// A token that could be the initials of a run of words: 2 to 8 ASCII letters (the acronym
+/// rules of the scorer, the index and the bound).
+pub(crate) fn could_spell_initials(t: &[u8]) -> bool {
+    (2..=8).contains(&t.len()) && t.iter().all(u8::is_ascii_alphabetic)
+}
+
+/// A letter whose addition to a particle makes a typo of it ([`particle_typo`]): a consonant.
+pub(crate) fn typo_letter(c: u8) -> bool {
+    c.is_ascii_alphabetic() && !b"aeiouy".contains(&c)
 }
 
 /// A particle with one consonant added (`xal-Assad` for `al-Assad`): a typo in the particle.
@@ -1181,7 +1192,7 @@ fn particle_typo(particle: &crate::text::Token, word: &crate::text::Token) -> bo
     }
     // The one letter of `w` that `p` lacks, if the rest of `w` is `p` in order.
     let skip = (0..w.len()).find(|&k| w[..k] == p[..k] && w[k + 1..] == p[k..]);
-    skip.is_some_and(|k| w[k].is_ascii_alphabetic() && !b"aeiouy".contains(&w[k]))
+    skip.is_some_and(|k| typo_letter(w[k]))
 }
 
 /// The longest token whose consonant skeleton is compared; longer ones are compared as written.
@@ -1380,7 +1391,7 @@ fn join_run(run: &[crate::text::Token], buf: &mut compact_str::CompactString) {
 
 /// Whether tokens (or runs) of these lengths are compared at all (see `token_similarity`): most
 /// runs are longer than any single token, and are not even joined.
-fn comparable(a: usize, b: usize) -> bool {
+pub(crate) fn comparable(a: usize, b: usize) -> bool {
     a.min(b) as f32 >= MIN_LENGTH_RATIO * a.max(b) as f32
 }
 
@@ -1440,11 +1451,7 @@ fn acronym_pairs(
     }
     for (i, t) in short.tokens.iter().enumerate() {
         let a = t.text.as_bytes();
-        if a.len() < 2
-            || a.len() > 8
-            || a.len() > initials.len()
-            || !a.iter().all(u8::is_ascii_alphabetic)
-        {
+        if !could_spell_initials(a) || a.len() > initials.len() {
             continue;
         }
         for start in 0..=initials.len().saturating_sub(a.len()) {
