@@ -86,6 +86,20 @@ pub fn country_code_by_name(s: &str) -> Option<&'static str> {
     COUNTRIES.by_name.get(&key(s)).copied()
 }
 
+/// [`country_code_by_name`] of one word as the name normalizer writes it (lowercase ASCII
+/// letters and digits), whose lookup key is itself: the normalizer asks for every word of every
+/// name, and folding each again cost more than the rest of classing it.
+pub fn country_code_of_word(word: &str) -> Option<&'static str> {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        COUNTRIES.by_name.get(word).copied()
+    } else {
+        country_code_by_name(word)
+    }
+}
+
 /// Whether a folded word occurs in some country name (`federation` does, `ulitsa` does not).
 /// A cheap filter before [`country_code_by_name`] when scanning text for a country.
 /// Single letters (`U.K.`) and `the` pass, since the lookup key joins or drops them.
@@ -105,6 +119,31 @@ pub fn country_name(code: &str) -> Option<&'static str> {
 mod tests {
     use super::{country_code, country_name, key};
     use std::collections::HashMap;
+
+    proptest::proptest! {
+        /// The normalizer's shortcut for one word is the lookup by name.
+        #[test]
+        fn a_word_is_looked_up_as_its_own_key(word in "(the|[a-z0-9]{1,12})") {
+            proptest::prop_assert_eq!(
+                super::country_code_of_word(&word),
+                super::country_code_by_name(&word)
+            );
+        }
+    }
+
+    #[test]
+    fn every_one_word_country_name_is_found_as_a_word() {
+        for name in super::COUNTRIES.by_name.keys().filter(|k| !k.contains(' ')) {
+            assert_eq!(
+                super::country_code_of_word(name),
+                super::country_code_by_name(name),
+                "{name}"
+            );
+            assert!(super::country_code_of_word(name).is_some(), "{name}");
+        }
+        assert_eq!(super::country_code_of_word("sweden"), Some("SE"));
+        assert_eq!(super::country_code_of_word("planar"), None);
+    }
 
     #[test]
     fn names_and_codes() {

@@ -10,6 +10,7 @@
 //! Not for: street- or city-level neighbours (only building and premises are looked up), or
 //! deciding what a shared building means for a party.
 
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -109,11 +110,12 @@ impl AddressIndex {
     /// As [`AddressIndex::new`]; a building with `threshold` or more distinct entities is a
     /// mass-registration address (a threshold under 2 is taken as 2).
     pub fn with_threshold(watchlist: &Watchlist, threshold: usize) -> Self {
+        // Parsing is most of the build: in parallel, in list order.
         let entries: Vec<Entry> = watchlist
             .entities
-            .iter()
+            .par_iter()
             .enumerate()
-            .flat_map(|(e, ent)| {
+            .flat_map_iter(|(e, ent)| {
                 ent.addresses
                     .iter()
                     .enumerate()

@@ -7,5 +7,5 @@ pub mod translit;
 
 pub use normalize::{
     has_parenthesised_part, is_lineage_particle, listed_name_readings, name_variants, normalize,
-    Initials, LegalForm, NormName, Token, TokenClass,
+    Initials, LegalForm, NormName, PreparedName, Token, TokenClass,
 };

@@ -277,97 +277,137 @@ const PATRONYMIC_SUFFIXES: [&str; 8] = [
 
 /// Normalizes a name of the given kind (`Unknown` applies the rules common to all kinds).
 pub fn normalize(name: &str, kind: EntityKind) -> NormName {
-    let reordered;
-    let name = if kind == EntityKind::Person {
-        match reorder_surname_first(name) {
-            Some(r) => {
-                reordered = r;
-                reordered.as_str()
-            }
-            None => name,
-        }
-    } else {
-        name
-    };
-    let mut folded = String::with_capacity(name.len() + 8);
-    fold_into(name, &mut folded);
-    let raw = tokenize(&folded);
-    let words = numbers_and_expansions(raw);
+    PreparedName::new(name, kind).finish(kind)
+}
 
-    let terms = &*TERMS;
-    // Titles and stopwords go first, so "The Coca-Cola Company" ends on its legal form.
-    let mut kept: Vec<String> = words
-        .iter()
-        .filter(|w| {
-            !matches!(
-                terms.class.get(w.as_str()),
-                Some(TermClass::Stop) | Some(TermClass::Title)
-            )
-        })
-        .cloned()
-        .collect();
-    if kept.is_empty() {
-        kept = words;
-    }
-    let acronym_source = CompactString::from(kept.join(" "));
-    let before = kept.len();
-    let (legal_forms, peeled_at_start) = peel_legal_forms(&mut kept);
-    debug_assert!(before >= kept.len() + peeled_at_start);
+/// What normalizing a name does whatever the kind of entity it is read as: folded, split into
+/// words, stopwords and legal forms peeled. A person's name is read in its own order
+/// (`SURNAME, Given`); otherwise every kind finishes the same words ([`PreparedName::finish`]).
+/// A party is scored as each kind of listed entity it meets, and this is most of the work of
+/// normalizing, done once rather than for each kind.
+#[derive(Debug, Clone)]
+pub struct PreparedName {
+    words: Vec<String>,
+    legal_forms: Vec<LegalForm>,
+    acronym_source: CompactString,
+    acronym_offset: usize,
+    syllabic: bool,
+    unvocalized: bool,
+    /// Read in a person's order: `SURNAME, Given` turned round.
+    person_order: bool,
+    /// The name has a person's order of its own (a `SURNAME, Given` comma).
+    reorders: bool,
+}
 
-    let mut tokens: Vec<Token> = kept
-        .into_iter()
-        .map(|text| {
-            let class = classify(&text, kind);
-            Token {
-                text: text.into(),
-                class,
-            }
-        })
-        .collect();
-    // A series number closes an organization's or a vessel's name (`Capital Trust I`, `Fund X`):
-    // there a single Roman letter is no initial, and `xi` no surname.
-    if matches!(kind, EntityKind::Organization | EntityKind::Vessel) && tokens.len() >= 2 {
-        let last = tokens.len() - 1;
-        let value = match tokens[last].text.as_str() {
-            "i" => Some(1),
-            "v" => Some(5),
-            "x" => Some(10),
-            "xi" => Some(11),
-            _ => None,
+impl PreparedName {
+    /// The words of `name` as an entity of `kind` reads them (only a person's differs).
+    pub fn new(name: &str, kind: EntityKind) -> PreparedName {
+        let reordered = reorder_surname_first(name);
+        let reorders = reordered.is_some();
+        let person_order = kind == EntityKind::Person && reorders;
+        let name = match &reordered {
+            Some(r) if person_order => r.as_str(),
+            _ => name,
         };
-        if let Some(v) = value {
-            // After a round ten it is the units, as `forty 4` is 44 (`XX I` is 21): read as two
-            // numbers, the key would read as one the next time it is normalized.
-            let before = &tokens[last - 1];
-            let joined = (before.class == TokenClass::Number)
-                .then(|| before.text.parse::<u32>().ok())
-                .flatten()
-                .and_then(|tens| tens_and_units(tens, v));
-            if joined.is_some() {
-                tokens.pop();
-            }
-            let at = tokens.len() - 1;
-            tokens[at] = Token {
-                text: u32::to_string(&joined.unwrap_or(v)).into(),
-                class: TokenClass::Number,
-            };
+        let mut folded = String::with_capacity(name.len() + 8);
+        fold_into(name, &mut folded);
+        let raw = tokenize(&folded);
+        let words = numbers_and_expansions(raw);
+
+        let terms = &*TERMS;
+        // Titles and stopwords go first, so "The Coca-Cola Company" ends on its legal form.
+        let mut kept: Vec<String> = words
+            .iter()
+            .filter(|w| {
+                !matches!(
+                    terms.class.get(w.as_str()),
+                    Some(TermClass::Stop) | Some(TermClass::Title)
+                )
+            })
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            kept = words;
+        }
+        let acronym_source = CompactString::from(kept.join(" "));
+        let before = kept.len();
+        let (legal_forms, peeled_at_start) = peel_legal_forms(&mut kept);
+        debug_assert!(before >= kept.len() + peeled_at_start);
+        PreparedName {
+            words: kept,
+            legal_forms,
+            acronym_source,
+            acronym_offset: peeled_at_start,
+            syllabic: is_mostly(name, super::translit::is_syllabic),
+            unvocalized: is_mostly(name, super::translit::is_unvocalized_script),
+            person_order,
+            reorders,
         }
     }
-    // A lineage particle first links the name to no one: `Ben Netanyahu` is a given name.
-    if kind != EntityKind::Organization
-        && kind != EntityKind::Vessel
-        && tokens.len() >= 2
-        && is_lineage_particle(&tokens[0].text)
-    {
-        tokens[0].class = TokenClass::Word;
+
+    /// Whether [`finish`](Self::finish) reads these words as `kind` would read the name: a
+    /// person's order, where the name has one, is only a person's.
+    pub fn serves(&self, kind: EntityKind) -> bool {
+        !self.reorders || self.person_order == (kind == EntityKind::Person)
     }
-    NormName {
-        tokens,
-        legal_forms,
-        acronym_source,
-        acronym_offset: peeled_at_start,
-        syllabic: is_mostly(name, super::translit::is_syllabic),
-        unvocalized: is_mostly(name, super::translit::is_unvocalized_script),
+
+    /// The name normalized as `kind`: its words classed, and the rules of that kind applied.
+    /// The words must have been read for it ([`serves`](Self::serves)).
+    pub fn finish(&self, kind: EntityKind) -> NormName {
+        debug_assert!(self.serves(kind));
+        let mut tokens: Vec<Token> = self
+            .words
+            .iter()
+            .map(|text| Token {
+                text: text.as_str().into(),
+                class: classify(text, kind),
+            })
+            .collect();
+        // A series number closes an organization's or a vessel's name (`Capital Trust I`,
+        // `Fund X`): there a single Roman letter is no initial, and `xi` no surname.
+        if matches!(kind, EntityKind::Organization | EntityKind::Vessel) && tokens.len() >= 2 {
+            let last = tokens.len() - 1;
+            let value = match tokens[last].text.as_str() {
+                "i" => Some(1),
+                "v" => Some(5),
+                "x" => Some(10),
+                "xi" => Some(11),
+                _ => None,
+            };
+            if let Some(v) = value {
+                // After a round ten it is the units, as `forty 4` is 44 (`XX I` is 21): read as
+                // two numbers, the key would read as one the next time it is normalized.
+                let before = &tokens[last - 1];
+                let joined = (before.class == TokenClass::Number)
+                    .then(|| before.text.parse::<u32>().ok())
+                    .flatten()
+                    .and_then(|tens| tens_and_units(tens, v));
+                if joined.is_some() {
+                    tokens.pop();
+                }
+                let at = tokens.len() - 1;
+                tokens[at] = Token {
+                    text: u32::to_string(&joined.unwrap_or(v)).into(),
+                    class: TokenClass::Number,
+                };
+            }
+        }
+        // A lineage particle first links the name to no one: `Ben Netanyahu` is a given name.
+        if kind != EntityKind::Organization
+            && kind != EntityKind::Vessel
+            && tokens.len() >= 2
+            && is_lineage_particle(&tokens[0].text)
+        {
+            tokens[0].class = TokenClass::Word;
+        }
+        NormName {
+            tokens,
+            legal_forms: self.legal_forms.clone(),
+            acronym_source: self.acronym_source.clone(),
+            acronym_offset: self.acronym_offset,
+            syllabic: self.syllabic,
+            unvocalized: self.unvocalized,
+        }
     }
 }
 
@@ -474,7 +514,7 @@ fn classify(text: &str, kind: EntityKind) -> TokenClass {
         Some(TermClass::Generic) if kind != EntityKind::Person => return TokenClass::Generic,
         // A country's name in a company's name places it (Banco Santander Chile, L & H Sweden):
         // weak evidence, like an organization-class word.
-        None if kind != EntityKind::Person && crate::geo::country_code_by_name(text).is_some() => {
+        None if kind != EntityKind::Person && crate::geo::country_code_of_word(text).is_some() => {
             return TokenClass::Generic
         }
         Some(TermClass::Particle | TermClass::Lineage) => return TokenClass::Particle,
@@ -1019,6 +1059,33 @@ mod tests {
             let once = normalize(&name, org).key();
             let twice = normalize(&once, org).key();
             proptest::prop_assert_eq!(once, twice);
+        }
+
+        /// A name's words are read once for every kind but a person's order (`screen`
+        /// finishes them for each kind of listed entity it meets): each kind's name must be
+        /// the one normalizing as that kind gives.
+        #[test]
+        fn words_read_once_finish_as_each_kind_would_normalize(
+            name in "(al|bin|ben|the|ooo|ltd|llc|fund|sweden|china|u\\.s\\.|[A-Za-z]{1,8})([ ,.-]{1,2}(de|ogly|petrovich|x|i|v|xi|21|gmbh|co|[A-Za-z]{1,8})){0,4}"
+        ) {
+            let kinds = [
+                EntityKind::Unknown,
+                EntityKind::Person,
+                EntityKind::Organization,
+                EntityKind::Vessel,
+                EntityKind::Aircraft,
+            ];
+            for read_as in kinds {
+                let prepared = PreparedName::new(&name, read_as);
+                for kind in kinds {
+                    if prepared.serves(kind) {
+                        proptest::prop_assert_eq!(prepared.finish(kind), normalize(&name, kind));
+                    }
+                }
+            }
+            // Every kind is served by a reading: one for a person, one for the rest.
+            let plain = PreparedName::new(&name, EntityKind::Unknown);
+            proptest::prop_assert!(kinds.iter().all(|&k| k == EntityKind::Person || plain.serves(k)));
         }
 
         #[test]

@@ -43,10 +43,79 @@ pub fn read(dir: &Path) -> Result<Loaded> {
     let sdn_path = file("sdn.csv").ok_or_else(|| {
         Error::WatchlistUnavailable(format!("{}: no sdn.csv in this directory", dir.display()))
     })?;
+    // The files that hang off sdn.csv are read and parsed while it is (most of a load is
+    // parsing); their rows are joined to its entries afterwards, in file order. A file's first
+    // error is reported in the order the files were read one after another.
+    let (sdn, (alt, (add, comments))) = rayon::join(
+        || read_sdn(&sdn_path),
+        || {
+            rayon::join(
+                || read_side(file("alt.csv"), 5, alt_name),
+                || {
+                    rayon::join(
+                        || read_side(file("add.csv"), 6, add_address),
+                        // Remarks longer than the SDN field continue here, mid-word.
+                        || read_side(file("sdn_comments.csv"), 2, |rec| rec[1].to_string()),
+                    )
+                },
+            )
+        },
+    );
+    let (sdn, mut entities, mut remarks_text, by_id) = sdn?;
+    let (alt, add, comments) = (alt?, add?, comments?);
     let mut problems = Vec::new();
-    let mut hashed: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut hashed: Vec<(String, &[u8])> = vec![(file_name(&sdn_path), sdn.bytes())];
+    if let Some(alt) = &alt {
+        alt.join(
+            &by_id,
+            &mut problems,
+            &mut hashed,
+            |i, (name_type, name)| {
+                if let Some(name) = name {
+                    push_name(&mut entities[i], name, *name_type);
+                }
+            },
+        );
+    }
+    if let Some(add) = &add {
+        add.join(&by_id, &mut problems, &mut hashed, |i, address| {
+            if let Some(country) = &address.country {
+                push_country(&mut entities[i], country);
+            }
+            if !address.is_empty() {
+                entities[i].addresses.push(address.clone());
+            }
+        });
+    }
+    if let Some(comments) = &comments {
+        comments.join(&by_id, &mut problems, &mut hashed, |i, more| {
+            remarks_text[i].push_str(more);
+        });
+    }
 
-    let sdn = CsvFile::read(&sdn_path)?;
+    let primary_ids: HashMap<String, String> = entities
+        .iter()
+        .rev()
+        .map(|e| (e.primary_name().to_string(), e.id.clone()))
+        .collect();
+    for (entity, text) in entities.iter_mut().zip(&remarks_text) {
+        apply_remarks(entity, text, &primary_ids, &sdn.origin, &mut problems);
+    }
+
+    hashed.sort_by(|a, b| a.0.cmp(&b.0));
+    let hash = sha256_hex(hashed.iter().map(|(_, bytes)| *bytes));
+    let path = dir.display().to_string();
+    Ok(Loaded {
+        watchlist: single_list(LIST_NAME, Format::Ofac, &path, None, hash, entities),
+        problems,
+    })
+}
+
+/// sdn.csv: the file, its entities, each one's remarks, and each ent_num's entity.
+type SdnFile = (CsvFile, Vec<Entity>, Vec<String>, HashMap<String, usize>);
+
+fn read_sdn(path: &Path) -> Result<SdnFile> {
+    let sdn = CsvFile::read(path)?;
     let mut entities: Vec<Entity> = Vec::new();
     let mut remarks_text: Vec<String> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
@@ -64,79 +133,69 @@ pub fn read(dir: &Path) -> Result<Loaded> {
         remarks_text.push(value(&rec[11]).unwrap_or("").to_string());
         Ok(())
     })?;
-    hashed.push((file_name(&sdn_path), sdn.bytes().to_vec()));
-
-    if let Some(path) = file("alt.csv") {
-        read_joined(&path, 5, &by_id, &mut problems, &mut hashed, |i, rec| {
-            let name_type = match value(&rec[2]).map(str::to_ascii_lowercase).as_deref() {
-                Some("fka") | Some("f.k.a.") => NameType::Former,
-                Some("weak aka") => NameType::Weak,
-                _ => NameType::Alias,
-            };
-            if let Some(name) = value(&rec[3]) {
-                push_name(&mut entities[i], name, name_type);
-            }
-        })?;
-    }
-
-    if let Some(path) = file("add.csv") {
-        read_joined(&path, 6, &by_id, &mut problems, &mut hashed, |i, rec| {
-            let address = ofac_address(value(&rec[2]), value(&rec[3]), value(&rec[4]));
-            if let Some(country) = &address.country {
-                push_country(&mut entities[i], country);
-            }
-            if !address.is_empty() {
-                entities[i].addresses.push(address);
-            }
-        })?;
-    }
-
-    // Remarks longer than the SDN field continue in sdn_comments.csv, mid-word.
-    if let Some(path) = file("sdn_comments.csv") {
-        read_joined(&path, 2, &by_id, &mut problems, &mut hashed, |i, rec| {
-            remarks_text[i].push_str(&rec[1]);
-        })?;
-    }
-
-    let primary_ids: HashMap<String, String> = entities
-        .iter()
-        .rev()
-        .map(|e| (e.primary_name().to_string(), e.id.clone()))
-        .collect();
-    for (entity, text) in entities.iter_mut().zip(&remarks_text) {
-        apply_remarks(entity, text, &primary_ids, &sdn.origin, &mut problems);
-    }
-
-    hashed.sort_by(|a, b| a.0.cmp(&b.0));
-    let hash = sha256_hex(hashed.iter().map(|(_, bytes)| bytes.as_slice()));
-    let path = dir.display().to_string();
-    Ok(Loaded {
-        watchlist: single_list(LIST_NAME, Format::Ofac, &path, None, hash, entities),
-        problems,
-    })
+    Ok((sdn, entities, remarks_text, by_id))
 }
 
-/// Reads a file whose rows hang off sdn.csv entries by ent_num, calling `each` with the index
-/// of the row's entry. Rows of entries not in sdn.csv are skipped and reported.
-fn read_joined(
-    path: &Path,
+/// An alt.csv row: the kind of alias and the name.
+fn alt_name(rec: &csv::StringRecord) -> (NameType, Option<String>) {
+    let name_type = match value(&rec[2]).map(str::to_ascii_lowercase).as_deref() {
+        Some("fka") | Some("f.k.a.") => NameType::Former,
+        Some("weak aka") => NameType::Weak,
+        _ => NameType::Alias,
+    };
+    (name_type, value(&rec[3]).map(str::to_string))
+}
+
+/// An add.csv row's address.
+fn add_address(rec: &csv::StringRecord) -> Address {
+    ofac_address(value(&rec[2]), value(&rec[3]), value(&rec[4]))
+}
+
+/// A file whose rows hang off sdn.csv entries by ent_num, parsed: each row's line, ent_num and
+/// what it says.
+struct SideFile<T> {
+    path: std::path::PathBuf,
+    file: CsvFile,
+    rows: Vec<(u64, String, T)>,
+}
+
+/// Reads and parses a side file, if there is one; rows of `fields` fields each.
+fn read_side<T: Send>(
+    path: Option<std::path::PathBuf>,
     fields: usize,
-    by_id: &HashMap<String, usize>,
-    problems: &mut Vec<Problem>,
-    hashed: &mut Vec<(String, Vec<u8>)>,
-    mut each: impl FnMut(usize, &csv::StringRecord),
-) -> Result<()> {
-    let file = CsvFile::read(path)?;
+    parse: impl Fn(&csv::StringRecord) -> T,
+) -> Result<Option<SideFile<T>>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let file = CsvFile::read(&path)?;
+    let mut rows = Vec::new();
     file.records(|rec, line| {
         expect_fields(&file, rec, fields, line)?;
-        match by_id.get(rec[0].trim()) {
-            Some(&i) => each(i, rec),
-            None => problems.push(unknown_entry(&file, line, &rec[0])),
-        }
+        rows.push((line, rec[0].trim().to_string(), parse(rec)));
         Ok(())
     })?;
-    hashed.push((file_name(path), file.bytes().to_vec()));
-    Ok(())
+    Ok(Some(SideFile { path, file, rows }))
+}
+
+impl<T> SideFile<T> {
+    /// Calls `each` with the index of each row's entry, in file order. Rows of entries not in
+    /// sdn.csv are skipped and reported.
+    fn join<'a>(
+        &'a self,
+        by_id: &HashMap<String, usize>,
+        problems: &mut Vec<Problem>,
+        hashed: &mut Vec<(String, &'a [u8])>,
+        mut each: impl FnMut(usize, &T),
+    ) {
+        for (line, id, row) in &self.rows {
+            match by_id.get(id.as_str()) {
+                Some(&i) => each(i, row),
+                None => problems.push(unknown_entry(&self.file, *line, id)),
+            }
+        }
+        hashed.push((file_name(&self.path), self.file.bytes()));
+    }
 }
 
 fn file_name(path: &Path) -> String {
