@@ -561,16 +561,21 @@ fn particle_bit(text: &[u8]) -> u32 {
 }
 
 /// The bits ([`particle_bit`]) of every particle a word could be a typo of (`particle_typo`: the
-/// word with one ASCII consonant taken out).
+/// word with one ASCII consonant taken out); none for a word longer than any particle by more
+/// than that letter.
 fn typo_particle_bits(word: &[u8]) -> u32 {
+    const LONGEST_WORD: usize = 32;
+    if word.len() > crate::text::normalize::longest_particle_len() + 1 || word.len() > LONGEST_WORD
+    {
+        return 0;
+    }
     let mut bits = 0;
-    let mut p = Vec::with_capacity(word.len());
+    let mut without = [0u8; LONGEST_WORD];
     for (k, &c) in word.iter().enumerate() {
         if typo_letter(c) {
-            p.clear();
-            p.extend_from_slice(&word[..k]);
-            p.extend_from_slice(&word[k + 1..]);
-            bits |= particle_bit(&p);
+            without[..k].copy_from_slice(&word[..k]);
+            without[k..word.len() - 1].copy_from_slice(&word[k + 1..]);
+            bits |= particle_bit(&without[..word.len() - 1]);
         }
     }
     bits
@@ -1064,6 +1069,11 @@ mod tests {
         // `xal` may be a typo of `al` (a consonant added); `ali` only of `ai` (its vowels stay).
         assert_ne!(typo_particle_bits(b"xal") & particle_bit(b"al"), 0);
         assert_eq!(typo_particle_bits(b"ali"), particle_bit(b"ai"));
+        // A word longer than every particle by more than a letter is a typo of none.
+        let longest = crate::text::normalize::longest_particle_len();
+        assert!((3..=8).contains(&longest), "{longest}");
+        let long_word = vec![b'x'; longest + 2];
+        assert_eq!(typo_particle_bits(&long_word), 0);
         assert_eq!(f.kind(), EntityKind::Person);
         // One small record a listed name (ARCHITECTURE.md gives its size).
         assert_eq!(std::mem::size_of::<RecordFacts>(), 96);

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::address::{self, AddressIndex, AddressLevel};
 use crate::affiliates::Affiliates;
-use crate::index::NameIndex;
+use crate::index::{CandidateFlags, NameIndex};
 use crate::model::{Address, EntityKind, NameType, Watchlist};
 use crate::policy::{Decision, Policy};
 use crate::score::distance::TOKEN_FLOOR;
@@ -397,9 +397,11 @@ impl Screener {
         let candidates = self
             .index
             .candidates_in_orders(query, &[&person], TOKEN_FLOOR);
+        // Two passes: the first bound over every candidate, from its facts; then the full
+        // bound and the score over the few it keeps, from their records. On a large list both
+        // are scattered, and each pass asks for what it reads next ahead of time.
+        let mut kept: Vec<(u32, CandidateFlags, EntityKind)> = Vec::new();
         for (k, &(rid, flags)) in candidates.iter().enumerate() {
-            // Candidates are scattered over the records: ask for the next ones' facts ahead of
-            // time (the first bound below is mostly waiting for memory otherwise).
             if let Some(&(ahead, _)) = candidates.get(k + 8) {
                 crate::prefetch(self.index.record_facts(ahead));
             }
@@ -417,7 +419,6 @@ impl Screener {
                 };
                 evidence.for_kind(&self.scorer, norm, kind)
             });
-            let q = &kq.norm;
             // What the index saw bounds the score: a candidate that cannot reach the report
             // threshold is not aligned at all (most candidates share only a common word). The
             // first bound reads the record's facts, the full one its tokens.
@@ -434,7 +435,24 @@ impl Screener {
                 }
                 continue;
             }
-            let rec = &self.index.records[rid as usize];
+            kept.push((rid, flags, kind));
+        }
+        let records = &self.index.records;
+        for (k, &(rid, flags, kind)) in kept.iter().enumerate() {
+            // A record eight ahead, and the tokens of one four ahead (whose record was asked
+            // for four candidates ago).
+            if let Some(&(ahead, ..)) = kept.get(k + 8) {
+                crate::prefetch(&records[ahead as usize]);
+            }
+            if let Some(&(ahead, ..)) = kept.get(k + 4) {
+                crate::prefetch(records[ahead as usize].norm.tokens.as_ptr());
+            }
+            let kq = per_kind[kind as usize]
+                .as_ref()
+                .expect("every kept candidate's kind has its query");
+            let q = &kq.norm;
+            let rec = &records[rid as usize];
+            let prune = self.prune != Pruning::Off && !flags.embedded;
             if prune
                 && evidence.bound(&self.scorer, kq, &rec.norm, &flags, kind, &mut memo) < t.report
             {

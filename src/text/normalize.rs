@@ -423,6 +423,21 @@ fn is_mostly(name: &str, of_kind: fn(char) -> bool) -> bool {
     letters > 0 && matching * 2 >= letters
 }
 
+/// The length of the longest word the normalizer classes as a particle: a longer word never
+/// is one.
+pub fn longest_particle_len() -> usize {
+    static LONGEST: LazyLock<usize> = LazyLock::new(|| {
+        TERMS
+            .class
+            .iter()
+            .filter(|(_, c)| matches!(c, TermClass::Particle | TermClass::Lineage))
+            .map(|(t, _)| t.len())
+            .max()
+            .unwrap_or(0)
+    });
+    *LONGEST
+}
+
 /// A particle that links a name to the father's (`bin`, `ibn`, `bint`, `ould`): in `X bin Y`, X is
 /// the person and Y the father, so the order of the names around it matters.
 pub fn is_lineage_particle(token: &str) -> bool {
