@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::index::lookup_finds;
 use crate::model::EntityKind;
-use crate::text::folded::{join_key, within_one_edit};
+use crate::text::folded::{join_key_into, within_one_edit};
 use crate::text::{
     has_parenthesised_part, is_lineage_particle, name_variants, normalize, NormName, TokenClass,
 };
@@ -1375,8 +1375,31 @@ pub(crate) fn pairs_unlooked(class: TokenClass) -> bool {
 /// rule does not pair them: the word only when their keys are one edit apart
 /// ([`within_one_edit`]), which is also all the index looks for. Compared run first.
 fn joined_similarity(memo: &mut SimilarityMemo, run: &str, single: &str) -> f32 {
+    thread_local! {
+        static KEYS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const {
+            std::cell::RefCell::new((Vec::new(), Vec::new()))
+        };
+    }
+    KEYS.with_borrow_mut(|(run_key, single_key)| {
+        join_key_into(run, run_key);
+        join_key_into(single, single_key);
+        joined_similarity_of_keys(memo, (run, run_key), (single, single_key))
+    })
+}
+
+/// [`joined_similarity`] of texts given with their join keys. The keys are compared first:
+/// nearly every run and token the scorer meets are more than an edit apart, which a comparison
+/// of keys tells for a fraction of a distance's cost.
+fn joined_similarity_of_keys(
+    memo: &mut SimilarityMemo,
+    (run, run_key): (&str, &[u8]),
+    (single, single_key): (&str, &[u8]),
+) -> f32 {
+    if !within_one_edit(run_key, single_key) {
+        return 0.0;
+    }
     let sim = memo.similarity(run, single);
-    if sim >= TOKEN_FLOOR && within_one_edit(&join_key(run), &join_key(single)) {
+    if sim >= TOKEN_FLOOR {
         sim
     } else {
         0.0
@@ -1404,18 +1427,29 @@ fn joined_pairs(
     out: &mut Vec<Candidate>,
 ) {
     let mut buf = compact_str::CompactString::default();
+    // The singles' join keys, end to end, each worked out once for all the runs.
+    let (mut keys, mut ends, mut key) = (Vec::new(), Vec::new(), Vec::new());
     for (start, end, run_len) in self::runs(runs) {
         // Tokens of very different lengths are not compared (`token_similarity` gives 0).
         let fits = |s: &crate::text::Token| comparable(run_len, s.text.len());
         if !singles.iter().any(fits) {
             continue;
         }
+        if ends.is_empty() {
+            for s in singles {
+                join_key_into(&s.text, &mut key);
+                keys.extend_from_slice(&key);
+                ends.push(keys.len());
+            }
+        }
         join_run(&runs[start..end], &mut buf);
+        join_key_into(&buf, &mut key);
         for (j, s) in singles.iter().enumerate() {
             if !fits(s) {
                 continue;
             }
-            let sim = joined_similarity(memo, &buf, &s.text);
+            let single_key = &keys[if j == 0 { 0 } else { ends[j - 1] }..ends[j]];
+            let sim = joined_similarity_of_keys(memo, (&buf, &key), (&s.text, single_key));
             if sim >= TOKEN_FLOOR {
                 let (run, single) = ((start, end), (j, j + 1));
                 let (q, c) = if flipped {
