@@ -973,6 +973,145 @@ struct Scratch {
     bits: Vec<u64>,
 }
 
+/// The lookup reads its window of entries in order, rather than going back to each entry it
+/// counted, once the postings it counts are at least this fraction of the window (one in eight):
+/// a scan reads two bytes an entry in vector registers, a return to a counted entry is a
+/// scattered read.
+const DENSE_SCAN_RATIO: usize = 8;
+
+/// Counts, for each entry of `lists`, the lists it is in (the first byte of its counter,
+/// saturating), and with `touched`, writes each counted entry there once, returning how many.
+///
+/// # Safety
+///
+/// Every id of `lists` is below `counters.len()`, and `touched` is at least as long as the
+/// lists together. (The gram postings hold vocabulary ids, built so and checked when a stored
+/// index is read, `from_stored`; unchecked, since the checks were a third of the loop's
+/// instructions, and this loop is most of a lookup's counting.)
+unsafe fn count_grams(
+    lists: &[&[u32]],
+    counters: &mut [[u8; 2]],
+    touched: Option<&mut [u32]>,
+) -> usize {
+    let Some(touched_ids) = touched else {
+        for list in lists {
+            for &id in *list {
+                debug_assert!((id as usize) < counters.len());
+                let c = &mut counters.get_unchecked_mut(id as usize)[0];
+                *c = c.saturating_add(1);
+            }
+        }
+        return 0;
+    };
+    // Without a branch per id: each id is written to `touched` and kept (the length advances)
+    // only on its first count.
+    let mut touched = 0;
+    for list in lists {
+        for &id in *list {
+            debug_assert!((id as usize) < counters.len() && touched < touched_ids.len());
+            let c = &mut counters.get_unchecked_mut(id as usize)[0];
+            *touched_ids.get_unchecked_mut(touched) = id;
+            touched += usize::from(*c == 0);
+            *c = c.saturating_add(1);
+        }
+    }
+    touched
+}
+
+/// The share test over a window of counters in order: the ids (`lo` the first's) whose shared
+/// count reaches both `word_share` and their own share, ascending, pushed to `out`; every shared
+/// count of the window is left at zero.
+fn share_scan_dense(counters: &mut [[u8; 2]], lo: u32, word_share: u8, out: &mut Vec<u32>) {
+    #[cfg(target_arch = "x86_64")]
+    if !portable_share_scan() && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { share_scan_avx2(counters, lo, word_share, out) };
+        return;
+    }
+    share_scan_portable(counters, lo, word_share, out);
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests run the portable scan too, which a machine with AVX2 would never take.
+    static PORTABLE_SCAN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// And the return to each counted entry, which their small lists never take.
+    static SPARSE_SCAN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a lookup that counted `postings` over a window of `window` entries reads the window
+/// in order (see [`DENSE_SCAN_RATIO`]).
+fn dense_scan(postings: usize, window: usize) -> bool {
+    #[cfg(test)]
+    if SPARSE_SCAN.get() {
+        return false;
+    }
+    postings * DENSE_SCAN_RATIO >= window
+}
+
+fn portable_share_scan() -> bool {
+    #[cfg(test)]
+    return PORTABLE_SCAN.get();
+    #[cfg(not(test))]
+    false
+}
+
+fn share_scan_portable(counters: &mut [[u8; 2]], lo: u32, word_share: u8, out: &mut Vec<u32>) {
+    for (k, c) in counters.iter_mut().enumerate() {
+        let [shared, own] = *c;
+        // A share is at least 1: an entry counted nothing passes nothing.
+        if shared >= word_share && shared >= own {
+            out.push(lo + k as u32);
+        }
+        c[0] = 0;
+    }
+}
+
+/// [`share_scan_portable`] thirty-two counters at a time: each pair of bytes one 16-bit lane,
+/// the tests lane by lane, the lanes packed to one bit each.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn share_scan_avx2(counters: &mut [[u8; 2]], lo: u32, word_share: u8, out: &mut Vec<u32>) {
+    use std::arch::x86_64::*;
+    let chunks = counters.len() / 32;
+    let low = _mm256_set1_epi16(0x00ff);
+    let share = _mm256_set1_epi16(i16::from(word_share));
+    for c in 0..chunks {
+        let at = counters.as_mut_ptr().add(c * 32).cast::<u8>();
+        // SAFETY: 64 bytes of counters from `at`, within the slice (`chunks` whole chunks).
+        let (a, b) = (
+            _mm256_loadu_si256(at.cast()),
+            _mm256_loadu_si256(at.add(32).cast()),
+        );
+        let pass = |v: __m256i| {
+            let (shared, own) = (_mm256_and_si256(v, low), _mm256_srli_epi16::<8>(v));
+            // `shared >= x` is `max(shared, x) == shared`.
+            _mm256_and_si256(
+                _mm256_cmpeq_epi16(_mm256_max_epu16(shared, share), shared),
+                _mm256_cmpeq_epi16(_mm256_max_epu16(shared, own), shared),
+            )
+        };
+        // Sixteen lanes of all ones or zeros each, packed to bytes (in 128-bit halves, put
+        // back in order by the permutation), then one bit a counter.
+        let packed =
+            _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi16(pass(a), pass(b)));
+        let mut bits = _mm256_movemask_epi8(packed) as u32;
+        _mm256_storeu_si256(at.cast(), _mm256_andnot_si256(low, a));
+        _mm256_storeu_si256(at.add(32).cast(), _mm256_andnot_si256(low, b));
+        let base = lo + (c * 32) as u32;
+        while bits != 0 {
+            out.push(base + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+    share_scan_portable(
+        &mut counters[chunks * 32..],
+        lo + (chunks * 32) as u32,
+        word_share,
+        out,
+    );
+}
+
 /// Sorts distinct ids by setting their bits and reading them back in order: a lookup verifies
 /// hundreds of entries, which a comparison sort orders in several times the instructions.
 /// `bits` is left clear.
@@ -1482,56 +1621,56 @@ impl NameIndex {
                 lists.push(gp.get_in(gid, tokens));
             }
         }
-        let postings = lists.iter().map(|l| l.len()).sum();
-        // Count without a branch per id: each id is written to `touched` and kept (the length
-        // advances) only on its first count.
-        // Grown, never cleared: every slot read below is written first.
-        if scratch.touched.len() < postings {
-            scratch.touched.resize(postings, 0);
-        }
-        // Through slices held in locals: through the buffers' `Vec`s, every store made the
-        // compiler read their lengths and addresses again (a store might have changed them).
-        let (counters, touched_ids) = (&mut scratch.counters[..], &mut scratch.touched[..]);
-        // Every id of the gram postings is a vocabulary id (built so, and checked when a stored
-        // index is read: `from_stored`), and `counters` has one for each; `touched` stays
-        // below the number of postings, which `touched_ids` holds. Unchecked: the two checks
-        // were a third of the loop's instructions, and this loop is most of a lookup.
-        assert!(counters.len() >= self.vocab_text.len() && touched_ids.len() >= postings);
-        let mut touched = 0;
-        for list in &lists {
-            for &id in *list {
-                debug_assert!((id as usize) < counters.len() && touched < touched_ids.len());
-                // SAFETY: see above.
-                unsafe {
-                    let c = &mut counters.get_unchecked_mut(id as usize)[0];
-                    *touched_ids.get_unchecked_mut(touched) = id;
-                    touched += usize::from(*c == 0);
-                    *c = c.saturating_add(1);
+        let postings: usize = lists.iter().map(|l| l.len()).sum();
+        // A share asked of a pair is the larger of the word's and the entry's (see
+        // `own_shares`, `word_share`): a spelling the scorer finds this close keeps a share of
+        // its folded trigrams; the rest is not worth the edit distance.
+        let word_share = word_share(scratch.grams.len());
+        let end = (tokens.1 as usize).min(self.vocab_text.len());
+        let window = (tokens.0 as usize).min(end)..end;
+        scratch.verify.clear();
+        // Every id of the lists is a vocabulary id, and `counters` has one for each (see
+        // `count_grams`).
+        assert!(scratch.counters.len() >= self.vocab_text.len());
+        if dense_scan(postings, window.len()) {
+            // Common grams: most of the window is counted, and reading it in order (in vector
+            // registers) costs less than going back to each counted entry.
+            // SAFETY: see above; no `touched`.
+            unsafe { count_grams(&lists, &mut scratch.counters, None) };
+            // The exact entry is already out: no count passes no share.
+            if let Some(id) = exact {
+                scratch.counters[id as usize][0] = 0;
+            }
+            let lo = window.start as u32;
+            share_scan_dense(
+                &mut scratch.counters[window],
+                lo,
+                word_share,
+                &mut scratch.verify,
+            );
+        } else {
+            if scratch.touched.len() < postings {
+                scratch.touched.resize(postings, 0);
+            }
+            // SAFETY: see above; `touched` was just made as long as the postings.
+            let touched =
+                unsafe { count_grams(&lists, &mut scratch.counters, Some(&mut scratch.touched)) };
+            if let Some(id) = exact {
+                scratch.counters[id as usize][0] = 0;
+            }
+            let counters = &mut scratch.counters[..];
+            for &id in &scratch.touched[..touched] {
+                let [shared, entry_share] = counters[id as usize];
+                counters[id as usize][0] = 0;
+                if shared >= word_share && shared >= entry_share {
+                    scratch.verify.push(id);
                 }
             }
-        }
-        // A spelling the scorer finds this close keeps a share of its folded trigrams; the rest
-        // is not worth the edit distance. The share asked of a pair is the larger of the
-        // word's and the entry's (see `own_shares`, `word_share`).
-        let word_share = word_share(scratch.grams.len());
-        scratch.verify.clear();
-        // The exact entry is already out: with no count it passes no share (each needs a gram).
-        if let Some(id) = exact {
-            counters[id as usize][0] = 0;
-        }
-        for &id in &touched_ids[..touched] {
-            debug_assert!((id as usize) < counters.len());
-            // SAFETY: the ids counted above, each below the length (asserted above).
-            let [shared, entry_share] = unsafe { *counters.get_unchecked(id as usize) };
-            // SAFETY: as above.
-            unsafe { counters.get_unchecked_mut(id as usize)[0] = 0 };
-            if shared >= word_share && shared >= entry_share {
-                scratch.verify.push(id);
-            }
+            // In id order, as the dense scan gives them.
+            sort_ids(&mut scratch.verify, &mut scratch.bits);
         }
         // Verified thirty-two at a time (see `token_similarities`), in id order: by length, and
         // through the texts front to back.
-        sort_ids(&mut scratch.verify, &mut scratch.bits);
         self.verify_entries(token, floor, &scratch.verify, &mut scratch.sims, out);
     }
 
@@ -2155,23 +2294,63 @@ mod tests {
             use crate::text::folded::one_edit;
             let names: Vec<String> = listed.chunks(2).map(|c| c.join(" ")).collect();
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            let idx = NameIndex::build(&list(&names));
-            for (k, op, at, letter) in edits {
-                // A listed word with two edits of it: near the floor, on either side.
-                let once = one_edit(listed[k % listed.len()].as_bytes(), op, at, letter);
-                let word = String::from_utf8(one_edit(&once, (op + 1) % 4, at / 2, letter)).unwrap();
-                let found: Vec<&str> = idx
-                    .similar_entries(&word, TOKEN_FLOOR)
-                    .into_iter()
-                    .map(|(text, _)| text)
-                    .collect();
-                for token in idx.records.iter().flat_map(|r| &r.norm.tokens) {
-                    let token = token.text.as_str();
-                    if token_similarity(&word, token) >= TOKEN_FLOOR && lookup_finds(&word, token) {
-                        proptest::prop_assert!(found.contains(&token), "{word} / {token}: {found:?}");
+            // The window read in order (in vector registers and without), and each counted
+            // entry gone back to: the same finds.
+            let mut by_scan = Vec::new();
+            for (portable, sparse) in [(false, false), (true, false), (false, true)] {
+                PORTABLE_SCAN.set(portable);
+                SPARSE_SCAN.set(sparse);
+                let idx = NameIndex::build(&list(&names));
+                let mut finds = Vec::new();
+                for &(k, op, at, letter) in &edits {
+                    // A listed word with two edits of it: near the floor, on either side.
+                    let once = one_edit(listed[k % listed.len()].as_bytes(), op, at, letter);
+                    let word = String::from_utf8(one_edit(&once, (op + 1) % 4, at / 2, letter)).unwrap();
+                    let found: Vec<&str> = idx
+                        .similar_entries(&word, TOKEN_FLOOR)
+                        .into_iter()
+                        .map(|(text, _)| text)
+                        .collect();
+                    for token in idx.records.iter().flat_map(|r| &r.norm.tokens) {
+                        let token = token.text.as_str();
+                        if token_similarity(&word, token) >= TOKEN_FLOOR && lookup_finds(&word, token) {
+                            proptest::prop_assert!(found.contains(&token), "{word} / {token}: {found:?}");
+                        }
                     }
+                    finds.push(found.iter().map(|t| t.to_string()).collect::<Vec<_>>());
                 }
+                by_scan.push(finds);
             }
+            PORTABLE_SCAN.set(false);
+            SPARSE_SCAN.set(false);
+            proptest::prop_assert_eq!(&by_scan[0], &by_scan[1]);
+            proptest::prop_assert_eq!(&by_scan[0], &by_scan[2]);
+        }
+
+        /// The window's share test in vector registers is the portable one, and both leave
+        /// every shared count at zero and the entries' own shares as they were.
+        #[test]
+        fn the_share_scan_in_vectors_is_the_portable_one(
+            counters in proptest::collection::vec((0u8..6, 1u8..5), 0..300),
+            word_share in 1u8..5,
+            lo in 0u32..1000,
+        ) {
+            let counters: Vec<[u8; 2]> = counters.into_iter().map(|(s, o)| [s, o]).collect();
+            let expected: Vec<u32> = counters
+                .iter()
+                .enumerate()
+                .filter(|(_, &[s, o])| s >= word_share && s >= o)
+                .map(|(k, _)| lo + k as u32)
+                .collect();
+            for portable in [false, true] {
+                PORTABLE_SCAN.set(portable);
+                let mut scanned = counters.clone();
+                let mut out = Vec::new();
+                share_scan_dense(&mut scanned, lo, word_share, &mut out);
+                proptest::prop_assert_eq!(&out, &expected);
+                proptest::prop_assert!(scanned.iter().zip(&counters).all(|(a, b)| a[0] == 0 && a[1] == b[1]));
+            }
+            PORTABLE_SCAN.set(false);
         }
     }
 
