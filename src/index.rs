@@ -734,6 +734,11 @@ impl Keys {
     fn get(&self, id: u32) -> &[u8] {
         &self.bytes[span_of(&self.ends, id)]
     }
+
+    /// Where key `id` starts in `bytes`.
+    fn start(&self, id: u32) -> usize {
+        span_of(&self.ends, id).start
+    }
 }
 
 /// Which half of a key, of what length, of which kind of entry: one hash for the three.
@@ -1163,6 +1168,11 @@ impl Found<'_> {
             self.found.push((record, CandidateFlags::default()));
         }
         &mut self.found[*slot as usize].1
+    }
+
+    /// Asks for `record`'s slot ahead of [`Found::entry`].
+    fn prefetch(&self, record: u32) {
+        crate::prefetch(self.slots.as_ptr().wrapping_add(record as usize));
     }
 
     fn clear_slots(&mut self) {
@@ -1687,9 +1697,17 @@ impl NameIndex {
         // As bytes: slicing a `str` would read each text's first byte (a cache miss on a large
         // list) before the kernel asks for it ahead of time.
         let all_texts = self.vocab_text.bytes.as_bytes();
+        let ends = &self.vocab_text.ends;
         let texts: Vec<&[u8]> = ids
             .iter()
-            .map(|&id| &all_texts[self.vocab_text.span(id)])
+            .enumerate()
+            .map(|(k, &id)| {
+                // Scattered on a large list: the ends of the texts sixteen ahead asked for now.
+                if let Some(&ahead) = ids.get(k + 16) {
+                    crate::prefetch(ends.as_ptr().wrapping_add(ahead as usize));
+                }
+                &all_texts[self.vocab_text.span(id)]
+            })
             .collect();
         token_similarities_of_bytes(token, &texts, sims);
         for (&id, &sim) in ids.iter().zip(sims.iter()) {
@@ -1746,9 +1764,26 @@ impl NameIndex {
         scratch.verify.dedup();
         let found = &out[start..];
         let keys = &self.half_keys.keys;
-        scratch.verify.retain(|&id| {
-            within_one_edit(keys.get(id), &key) && !found.iter().any(|&(f, _)| f == id)
-        });
+        // The probes' finds are scattered over the keys: each key's end is asked for sixteen
+        // finds ahead, and its bytes eight ahead (from the end asked for before), so that
+        // several reads are under way at once on a large list.
+        let finds = &mut scratch.verify;
+        let mut kept = 0;
+        for k in 0..finds.len() {
+            if let Some(&ahead) = finds.get(k + 16) {
+                crate::prefetch(keys.ends.as_ptr().wrapping_add(ahead as usize));
+            }
+            if let Some(&ahead) = finds.get(k + 8) {
+                crate::prefetch(keys.bytes.as_ptr().wrapping_add(keys.start(ahead)));
+            }
+            // Kept in place: `kept` never passes `k`, and the finds ahead are not written yet.
+            let id = finds[k];
+            if within_one_edit(keys.get(id), &key) && !found.iter().any(|&(f, _)| f == id) {
+                finds[kept] = id;
+                kept += 1;
+            }
+        }
+        finds.truncate(kept);
         // Together, as `fuzzy_tokens` verifies (most are runs, long for the pairwise distance).
         self.verify_entries(token, floor, &scratch.verify, &mut scratch.sims, out);
     }
@@ -1805,14 +1840,20 @@ impl NameIndex {
             }
             for &(id, sim) in &ids {
                 let range = self.postings.range(id);
-                for (r, &m) in self.postings.ids[range.clone()]
+                let records = &self.postings.ids[range.clone()];
+                for (k, (&r, &m)) in records
                     .iter()
                     .zip(&self.postings.payloads[range])
+                    .enumerate()
                 {
+                    // A common word's records are scattered over the slots: asked for ahead.
+                    if let Some(&ahead) = records.get(k + 16) {
+                        found.prefetch(ahead);
+                    }
                     if e.singles_only && m.count_ones() > 1 {
                         continue;
                     }
-                    found.entry(*r).reach(e.mask, m, sim);
+                    found.entry(r).reach(e.mask, m, sim);
                 }
             }
         }

@@ -497,6 +497,10 @@ pub fn token_similarities(token: &str, others: &[&str], out: &mut Vec<f32>) {
     token_similarities_of_bytes(token, &others, out)
 }
 
+/// How many texts ahead [`token_similarities_of_bytes`] asks for a text: on a large list
+/// each is a read from memory, and a few entries' gate tests do not cover its wait.
+const PREFETCH_AHEAD: usize = 24;
+
 /// [`token_similarities`] with the others as bytes (the index slices them from its texts
 /// without reading them first).
 pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<f32>) {
@@ -524,7 +528,7 @@ pub fn token_similarities_of_bytes(token: &str, others: &[&[u8]], out: &mut Vec<
     let general = a.len() > KERNEL_MAX_LEN || a.iter().all(u8::is_ascii_digit);
     for (k, other) in others.iter().enumerate() {
         // The texts are scattered over a large vocabulary: ask for those a few ahead.
-        if let Some(ahead) = others.get(k + 8) {
+        if let Some(ahead) = others.get(k + PREFETCH_AHEAD) {
             crate::prefetch(ahead.as_ptr());
         }
         let b: &[u8] = other;
