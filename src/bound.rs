@@ -106,6 +106,17 @@ struct ShapeCost {
     loose: bool,
 }
 
+/// The larger of two similarities. Never NaN here: `f32::max`'s rule for NaN cost instructions
+/// on every token of every candidate the first bound reads.
+#[inline(always)]
+fn larger(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 /// What a token's weight and cost depend on, from its shape byte: class, weak name part, and
 /// whether it has two bytes or fewer.
 fn shape_key(shape: u8) -> usize {
@@ -874,7 +885,7 @@ impl QueryEvidence<'_> {
                         }
                         generic_best[g] = best;
                         for c in &mut cs[start..end] {
-                            *c = c.max(best);
+                            *c = larger(*c, best);
                         }
                     }
                 }
@@ -894,17 +905,21 @@ impl QueryEvidence<'_> {
             while bits != 0 {
                 let k = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                *s = s.max(flags.query_sim(k));
+                *s = larger(*s, flags.query_sim(k));
                 if let Some(g) = self.generic_at[k] {
-                    *s = s.max(generic_best[g]);
+                    *s = larger(*s, generic_best[g]);
                 }
             }
         }
+        // Each token's weight and cost, found once for the two loops that read them.
+        let mut shape_costs = [&first.shape_costs[0]; FACT_TOKENS];
         for (j, c) in cs[..n].iter_mut().enumerate() {
-            *c = if first.shape_costs[shape_key(f.shapes[j])].loose {
+            let shape = &first.shape_costs[shape_key(f.shapes[j])];
+            shape_costs[j] = shape;
+            *c = if shape.loose {
                 1.0
             } else {
-                c.max(flags.record_sim(j))
+                larger(*c, flags.record_sim(j))
             };
         }
         if first.unsettled != 0 {
@@ -989,8 +1004,7 @@ impl QueryEvidence<'_> {
                 left_q += q_weights[m + i];
             }
         }
-        for (j, &s) in cs[..n].iter().enumerate() {
-            let c = &first.shape_costs[shape_key(f.shapes[j])];
+        for (&s, c) in cs[..n].iter().zip(&shape_costs) {
             if s > 0.0 {
                 can_match += scorer.evidence_bound(s) * c.weight;
             } else {
