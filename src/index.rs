@@ -1054,6 +1054,8 @@ fn dense_scan(postings: usize, window: usize) -> bool {
     postings * DENSE_SCAN_RATIO >= window
 }
 
+/// Whether the scan must take the portable path (only ever in tests).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 fn portable_share_scan() -> bool {
     #[cfg(test)]
     return PORTABLE_SCAN.get();
