@@ -680,7 +680,7 @@ struct HalfKeys {
 }
 
 /// Where item `id` lies in a buffer of items laid end to end, from each item's end.
-fn span_of(ends: &[u32], id: u32) -> std::ops::Range<usize> {
+pub(crate) fn span_of(ends: &[u32], id: u32) -> std::ops::Range<usize> {
     let id = id as usize;
     let start = if id == 0 { 0 } else { ends[id - 1] as usize };
     start..ends[id] as usize
@@ -970,6 +970,7 @@ struct Scratch {
     counters: Vec<[u8; 2]>,
     /// The [`NameIndex::lookup_id`] `counters` were laid out for.
     owner: u64,
+    /// Each entry counted, once (only where the lookup returns to them: see [`dense_scan`]).
     touched: Vec<u32>,
     /// Entries that passed the gram count, and their similarities.
     verify: Vec<u32>,

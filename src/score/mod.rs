@@ -1439,7 +1439,7 @@ fn joined_pairs(
             for s in singles {
                 join_key_into(&s.text, &mut key);
                 keys.extend_from_slice(&key);
-                ends.push(keys.len());
+                ends.push(keys.len() as u32);
             }
         }
         join_run(&runs[start..end], &mut buf);
@@ -1448,7 +1448,7 @@ fn joined_pairs(
             if !fits(s) {
                 continue;
             }
-            let single_key = &keys[if j == 0 { 0 } else { ends[j - 1] }..ends[j]];
+            let single_key = &keys[crate::index::span_of(&ends, j as u32)];
             let sim = joined_similarity_of_keys(memo, (&buf, &key), (&s.text, single_key));
             if sim >= TOKEN_FLOOR {
                 let (run, single) = ((start, end), (j, j + 1));

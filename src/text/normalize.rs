@@ -302,11 +302,16 @@ pub struct PreparedName {
 impl PreparedName {
     /// The words of `name` as an entity of `kind` reads them (only a person's differs).
     pub fn new(name: &str, kind: EntityKind) -> PreparedName {
-        let reordered = reorder_surname_first(name);
-        let reorders = reordered.is_some();
+        let parts = surname_first(name);
+        let reorders = parts.is_some();
         let person_order = kind == EntityKind::Person && reorders;
-        let name = match &reordered {
-            Some(r) if person_order => r.as_str(),
+        // `Given Names SURNAME`, built only for a person's reading.
+        let reordered;
+        let name = match parts {
+            Some((surname, given)) if person_order => {
+                reordered = format!("{given} {surname}");
+                reordered.as_str()
+            }
             _ => name,
         };
         let mut folded = String::with_capacity(name.len() + 8);
@@ -509,13 +514,14 @@ fn slash_aliases(name: &str) -> Vec<&str> {
     pieces
 }
 
-/// `SURNAME, Given Names` → `Given Names SURNAME` (one comma, no legal form after it).
-fn reorder_surname_first(name: &str) -> Option<String> {
+/// The parts of `SURNAME, Given Names` (one comma, neither part empty), if the name is written
+/// so.
+fn surname_first(name: &str) -> Option<(&str, &str)> {
     let (surname, given) = name.split_once(',')?;
     if given.contains(',') || surname.trim().is_empty() || given.trim().is_empty() {
         return None;
     }
-    Some(format!("{} {}", given.trim(), surname.trim()))
+    Some((surname.trim(), given.trim()))
 }
 
 fn classify(text: &str, kind: EntityKind) -> TokenClass {

@@ -46,18 +46,18 @@ pub fn read(dir: &Path) -> Result<Loaded> {
     // The files that hang off sdn.csv are read and parsed while it is (most of a load is
     // parsing); their rows are joined to its entries afterwards, in file order. A file's first
     // error is reported in the order the files were read one after another.
-    let (sdn, (alt, (add, comments))) = rayon::join(
-        || read_sdn(&sdn_path),
+    let ((sdn, alt), (add, comments)) = rayon::join(
         || {
             rayon::join(
+                || read_sdn(&sdn_path),
                 || read_side(file("alt.csv"), 5, alt_name),
-                || {
-                    rayon::join(
-                        || read_side(file("add.csv"), 6, add_address),
-                        // Remarks longer than the SDN field continue here, mid-word.
-                        || read_side(file("sdn_comments.csv"), 2, |rec| rec[1].to_string()),
-                    )
-                },
+            )
+        },
+        || {
+            rayon::join(
+                || read_side(file("add.csv"), 6, add_address),
+                // Remarks longer than the SDN field continue here, mid-word.
+                || read_side(file("sdn_comments.csv"), 2, |rec| rec[1].to_string()),
             )
         },
     );
@@ -160,7 +160,7 @@ struct SideFile<T> {
 }
 
 /// Reads and parses a side file, if there is one; rows of `fields` fields each.
-fn read_side<T: Send>(
+fn read_side<T>(
     path: Option<std::path::PathBuf>,
     fields: usize,
     parse: impl Fn(&csv::StringRecord) -> T,
